@@ -1,0 +1,49 @@
+/**
+ * What every data source produces: the whole set decoded to uint8 pixels, ready for batching.
+ *
+ * Pixels are held as uint8 ([count, height, width, channels], row-major, channels last) and are
+ * converted to float in [0, 1] one batch at a time by the trainer.
+ */
+export interface ImageDataset {
+  /** Where it came from, for logs and config.json: a folder path or `bundled:mnist`. */
+  source: string;
+  count: number;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  /** count * height * width * channels bytes. */
+  pixels: Uint8Array;
+  labels?: DatasetLabels;
+}
+
+/** Optional labels, aligned with the images by index; used by evaluation, never by training. */
+export interface DatasetLabels {
+  /** A class per image: MNIST digit, or identity from the sub-folder name (LFW, Yale B). */
+  classes?: { names: string[]; index: Int32Array };
+  /** Binary attributes per image, [count, names.length], +1 / -1 (CelebA's 40). */
+  attributes?: { names: string[]; values: Int8Array };
+  /** Continuous values per image, [count, names.length] (Yale B light azimuth and elevation). */
+  continuous?: { names: string[]; values: Float32Array };
+}
+
+/** What the user asked for; every field maps to a `train` flag. */
+export interface DatasetOptions {
+  /** `--dataset`: a folder of images, a folder of MNIST idx files, or undefined for the bundled digits. */
+  dataset?: string;
+  /** `--scale_dataset W H`. */
+  scale?: { width: number; height: number };
+  /** `--force_grayscale`. */
+  forceGrayscale?: boolean;
+  /** `--max_images N`: a seeded random subset. */
+  maxImages?: number;
+  /** Seed for the subset. */
+  seed?: number;
+  /** Squash to the new aspect instead of centre-cropping first (the old script's behaviour). */
+  squash?: boolean;
+  /** Folder for decoded-set caches; default `~/.cache/infogan`. */
+  cacheDir?: string;
+  /** `--labels FILE`: CelebA-style attribute file; by default one found beside the images. */
+  labels?: string;
+  /** Decoder threads; default all cores. */
+  threads?: number;
+}

@@ -1,0 +1,100 @@
+/**
+ * One logger for everything the toolkit prints, so tests can capture it and `--quiet` can silence it.
+ *
+ * `info` lines are the record of a run (epoch summaries, what was loaded, what was skipped);
+ * `progress` bars redraw in place on a terminal and print nothing when output is not a TTY.
+ */
+export interface Logger {
+  info(line: string): void;
+  warn(line: string): void;
+  progress(label: string, total: number): Progress;
+}
+
+export interface Progress {
+  /** Moves the bar to `done` items (absolute, not a delta). */
+  update(done: number): void;
+  /** Clears the bar; the caller prints the summary line itself. */
+  finish(): void;
+}
+
+/** Formats seconds as `1h02m`, `3m05s` or `12s`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** A bar line: `label [=====>    ] 1234/5000 24% 812/s ETA 5s`. */
+export function renderBar(label: string, done: number, total: number, seconds: number): string {
+  const width = 24;
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(fraction * width);
+  const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? '>' : '') + ' '.repeat(width - filled);
+  const rate = seconds > 0 ? done / seconds : 0;
+  const eta = rate > 0 ? formatDuration((total - done) / rate) : '?';
+  const rateText = rate >= 100 ? rate.toFixed(0) : rate.toFixed(1);
+  return `${label} [${bar}] ${done}/${total} ${Math.floor(fraction * 100)}% ${rateText}/s ETA ${eta}`;
+}
+
+/** Writes to stdout/stderr; bars only when stderr is a terminal, redrawn at most 10 times a second. */
+export class ConsoleLogger implements Logger {
+  constructor(private readonly quiet = false) {}
+
+  info(line: string): void {
+    if (!this.quiet) process.stdout.write(line + '\n');
+  }
+
+  warn(line: string): void {
+    process.stderr.write(`warning: ${line}\n`);
+  }
+
+  progress(label: string, total: number): Progress {
+    if (this.quiet || !process.stderr.isTTY) return { update() {}, finish() {} };
+    const started = performance.now();
+    let lastDraw = 0;
+    const draw = (done: number) => {
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write('\r' + renderBar(label, done, total, seconds) + '\x1b[K');
+    };
+    return {
+      update(done: number) {
+        const now = performance.now();
+        if (now - lastDraw < 100 && done < total) return;
+        lastDraw = now;
+        draw(done);
+      },
+      finish() {
+        process.stderr.write('\r\x1b[K');
+      },
+    };
+  }
+}
+
+/** Keeps every line in memory; for tests. */
+export class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  readonly warnings: string[] = [];
+
+  info(line: string): void {
+    this.lines.push(line);
+  }
+
+  warn(line: string): void {
+    this.warnings.push(line);
+  }
+
+  progress(): Progress {
+    return { update() {}, finish() {} };
+  }
+}
+
+/** An error whose message is meant for the user as is: printed as one line, no stack trace. */
+export class UserError extends Error {
+  /** 2 for usage errors (bad flags or values), 1 for everything else. */
+  constructor(message: string, readonly exitCode: 1 | 2 = 1) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
