@@ -37,13 +37,15 @@ export function computeHistogram(
   const { min, max } = stats;
   const count = max > min ? buckets : 1;
   const bucket = new Array<number>(count).fill(0);
-  const scale = max > min ? count / (max - min) : 0;
+  // Divided before subtracting, so that a range wider than the largest double stays finite.
+  const width = max / count - min / count;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (!Number.isFinite(value)) continue;
-    bucket[Math.min(count - 1, Math.floor((value - min) * scale))]++;
+    const index = width > 0 ? Math.floor((value - min) / width) : 0;
+    bucket[Math.min(count - 1, index)]++;
   }
-  const bucketLimit = bucket.map((_, i) => (i === count - 1 ? max : min + ((i + 1) * (max - min)) / count));
+  const bucketLimit = bucket.map((_, i) => (i === count - 1 ? max : min + (i + 1) * width));
   return { ...stats, bucketLimit, bucket };
 }
 

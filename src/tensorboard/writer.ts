@@ -82,11 +82,12 @@ export class EventWriter {
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.logger = options.logger;
     this.flushEveryEvent = flushSeconds === 0;
-    const opened = openEventFile(logdir, options.resume ?? false, this.clock(), this.logger);
+    const now = this.clock();
+    const opened = openEventFile(logdir, options.resume ?? false, now, this.logger);
     this.file = opened.file;
     this.fd = opened.fd;
     this.resumedSteps = opened.lastSteps;
-    if (opened.empty) this.writeEvent({ fileVersion: FILE_VERSION }, true);
+    if (opened.empty) this.writeEvent({ wallTime: now, fileVersion: FILE_VERSION }, true);
     if (!this.flushEveryEvent) {
       this.timer = setInterval(() => this.flushFromTimer(), flushSeconds * 1000);
       this.timer.unref();
@@ -179,11 +180,11 @@ export class EventWriter {
   private writeSummary(step: number, value: SummaryValue): void {
     this.checkCall(value.tag, step);
     if (this.isStale(value.tag, step)) return;
-    this.writeEvent({ step, summary: { value: [value] } }, false);
+    this.writeEvent({ wallTime: this.clock(), step, summary: { value: [value] } }, false);
   }
 
   private writeEvent(event: Record<string, unknown>, flushNow: boolean): void {
-    const data = EventMessage.encode({ wallTime: this.clock(), ...event }).finish();
+    const data = EventMessage.encode(event).finish();
     const record = frameRecord(data);
     this.pending.push(record);
     this.pendingBytes += record.length;
