@@ -160,6 +160,10 @@ function unknownFlag<C>(
   defs: readonly FlagDef<C>[],
   command: string,
 ): UserError {
+  const valued = defs.find((d) => d.name === name.replace(/^no_?/, '') && d.kind !== 'boolean');
+  if (valued !== undefined && valued.name !== name) {
+    return new UserError(`${spelled}: --${valued.name} is not a switch; give it ${metavar(valued)}`, 2);
+  }
   const names = defs.flatMap((d) => (d.kind === 'boolean' ? [d.name, `no${d.name}`] : [d.name]));
   const nearest = nearestName(name.replace(/-/g, '_').toLowerCase(), [...names, 'help']);
   const hint = nearest ? `; did you mean --${nearest}?` : ` (see infogan ${command} --help)`;
@@ -227,7 +231,8 @@ function readSwitch<C>(use: FlagUse<C>, text: string | undefined): boolean {
   const word = text.toLowerCase();
   if (['true', 'yes', 'on', '1'].includes(word)) return true;
   if (['false', 'no', 'off', '0'].includes(word)) return false;
-  throw new UserError(`${use.spelled} is a switch; use ${use.spelled} or --no${use.def.name}`, 2);
+  const choices = `use ${use.spelled} or --no${use.def.name}`;
+  throw new UserError(`${use.spelled} is a switch, got "${text}"; ${choices}`, 2);
 }
 
 function readChoice(text: string, flag: string, choices: readonly string[]): string {
@@ -269,19 +274,29 @@ function describeRange(rule: NumberRule): string {
 
 /**
  * The candidate closest to `word` by edit distance, if it is close enough to be a typo
- * (at most a third of the word's letters, and never fewer than 2), else a candidate that `word`
- * is the start of, when only one is; else undefined.
+ * (at most a third of the word's letters, and never fewer than 2; ties go to the longer shared
+ * start), else the one candidate that `word` begins, if only one; else undefined.
  */
 export function nearestName(word: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let bestScore = Infinity;
   for (const candidate of candidates) {
     const distance = editDistance(word, candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+    if (distance > limit) continue;
+    // Ties go to the longer shared start: "dconv" is nearer deconv than conv.
+    const score = distance - sharedStart(word, candidate) / (word.length + 1);
+    if (score < bestScore) [best, bestScore] = [candidate, score];
   }
   if (best !== undefined || word.length < 3) return best;
   const extensions = candidates.filter((candidate) => candidate.startsWith(word));
   return extensions.length === 1 ? extensions[0] : undefined;
+}
+
+function sharedStart(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && a[length] === b[length]) length++;
+  return length;
 }
 
 /** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */

@@ -282,7 +282,7 @@ const MODEL_FLAGS: TrainFlag[] = [
     metavar: 'SPEC',
     group: 'Model',
     help: 'generator layers, from the noise vector to the image (see Layer specs)',
-    defaultText: DEFAULT_GENERATOR_SPEC,
+    defaultText: "the old script's, below",
     convert: (value) => parseSpec(value as string, 'generator'),
   },
   {
@@ -292,7 +292,7 @@ const MODEL_FLAGS: TrainFlag[] = [
     metavar: 'SPEC',
     group: 'Model',
     help: 'discriminator layers, from the image to the hidden layer that D and Q read',
-    defaultText: DEFAULT_DISCRIMINATOR_SPEC,
+    defaultText: "the old script's, below",
     convert: (value) => parseSpec(value as string, 'discriminator'),
   },
 ];
@@ -457,6 +457,9 @@ const TRAIN_HELP_NOTES = [
   'ACTIVATION: relu (default), lrelu (leaky_relu), sigmoid, tanh, identity (linear).',
   ':bn / :nobn force batch normalisation on or off for one layer; otherwise --use_batch_norm.',
   'Numbers may be arithmetic: 7x7x128, 8*8*256, (64/8)*(64/8)*256.',
+  'Defaults (the old script, 28x28 images):',
+  `  --generator ${DEFAULT_GENERATOR_SPEC}`,
+  `  --discriminator ${DEFAULT_DISCRIMINATOR_SPEC}`,
   '',
   'Example (64x64 CelebA faces):',
   '  G=fc:1024,fc:8x8x256,reshape:8:8:256,deconv:4:1:256,deconv:4:2:256,deconv:4:2:128',
