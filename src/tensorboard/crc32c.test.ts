@@ -26,7 +26,11 @@ test('crc32c agrees with a bit-at-a-time CRC on random data of every length and 
   const data = randomBytes(300);
   for (let start = 0; start < 5; start++) {
     for (let end = start; end <= data.length; end += 7) {
-      assert.equal(crc32c(data, start, end), crc32cBitwise(data.subarray(start, end)), `[${start}, ${end})`);
+      assert.equal(
+        crc32c(data, start, end),
+        crc32cBitwise(data.subarray(start, end)),
+        `[${start}, ${end})`,
+      );
     }
   }
 });
@@ -38,5 +42,6 @@ test('masking rotates right by 15 and adds 0xa282ead8', () => {
   // The first record of every event file frames the 8-byte length 24 with masked CRC 0x224b7fa3.
   const length24 = Buffer.from([24, 0, 0, 0, 0, 0, 0, 0]);
   assert.equal(maskedCrc32c(length24), 0x224b7fa3);
-  for (const crc of [0x12345678, 0xffffffff, 0x80000000, 0xe3069283]) assert.equal(maskCrc(crc), maskBitwise(crc));
+  for (const crc of [0x12345678, 0xffffffff, 0x80000000, 0xe3069283])
+    assert.equal(maskCrc(crc), maskBitwise(crc));
 });

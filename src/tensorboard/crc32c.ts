@@ -30,7 +30,7 @@ function buildTables(): Uint32Array[] {
   return tables;
 }
 
-/** CRC-32C of `bytes[start, end)`, as an unsigned 32-bit number. `crc32c("123456789")` is 0xE3069283. */
+/** CRC-32C of `bytes[start, end)`, unsigned 32-bit; `crc32c("123456789")` is 0xE3069283. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
   const [t0, t1, t2, t3] = TABLES;
   let crc = 0xffffffff;

@@ -24,5 +24,8 @@ test('equal values make one zero-width bucket; no finite value makes no histogra
 test('extreme values stay in range (no bucket index past the end)', () => {
   const histogram = computeHistogram([-1e308, 1e308, 0, 5e307], 30)!;
   assert.equal(histogram.bucket.length, 30);
-  assert.equal(histogram.bucket.reduce((a, b) => a + b, 0), 4);
+  assert.equal(
+    histogram.bucket.reduce((a, b) => a + b, 0),
+    4,
+  );
 });

@@ -26,7 +26,7 @@ export const DEFAULT_BUCKETS = 30;
 
 /**
  * Buckets the finite `values` into `buckets` equal-width bins from their min to their max (one bin
- * when all are equal). Returns undefined when no value is finite. Two passes, no allocation per value.
+ * when all are equal); undefined when no value is finite. Two passes, nothing allocated per value.
  */
 export function computeHistogram(
   values: ArrayLike<number>,

@@ -24,7 +24,8 @@ export function makePng(
   width: number,
   height: number,
   channels: number,
-  pixel: (x: number, y: number, channel: number) => number = (x, y, c) => (x * 31 + y * 17 + c * 7) & 0xff,
+  pixel: (x: number, y: number, channel: number) => number = (x, y, c) =>
+    (x * 31 + y * 17 + c * 7) & 0xff,
 ): Buffer {
   const colorType = [0, 0, 4, 2, 6][channels];
   const header = Buffer.alloc(13);
@@ -34,7 +35,8 @@ export function makePng(
   const rows = Buffer.alloc(height * (1 + width * channels));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      for (let c = 0; c < channels; c++) rows[y * (1 + width * channels) + 1 + x * channels + c] = pixel(x, y, c);
+      for (let c = 0; c < channels; c++)
+        rows[y * (1 + width * channels) + 1 + x * channels + c] = pixel(x, y, c);
     }
   }
   return Buffer.concat([

@@ -97,7 +97,8 @@ const first = (fields: WireField[], number: number) => fields.find((f) => f.numb
 const all = (fields: WireField[], number: number) => fields.filter((f) => f.number === number);
 const asDouble = (f?: WireField) => (f?.bytes ? f.bytes.readDoubleLE(0) : 0);
 const asFloat = (f: WireField) => f.bytes!.readFloatLE(0);
-const asInt = (f?: WireField) => (f?.varint !== undefined ? Number(BigInt.asIntN(64, f.varint)) : 0);
+const asInt = (f?: WireField) =>
+  f?.varint !== undefined ? Number(BigInt.asIntN(64, f.varint)) : 0;
 const asString = (f?: WireField) => (f?.bytes ? f.bytes.toString('utf8') : '');
 
 /** Repeated doubles, packed (wire type 2) or not (wire type 1). */
@@ -157,7 +158,9 @@ export function decodeEvent(data: Buffer): ReadEvent {
   const fields = decodeWire(data);
   const version = first(fields, 3);
   const summary = first(fields, 5);
-  const values = summary ? all(decodeWire(summary.bytes!), 1).map((v) => decodeValue(v.bytes!)) : [];
+  const values = summary
+    ? all(decodeWire(summary.bytes!), 1).map((v) => decodeValue(v.bytes!))
+    : [];
   return {
     wallTime: asDouble(first(fields, 1)),
     step: asInt(first(fields, 2)),
@@ -192,7 +195,12 @@ function decodeValue(data: Buffer): ReadValue {
 function decodeImage(data: Buffer): ReadImage {
   const f = decodeWire(data);
   const encoded = first(f, 4)?.bytes ?? Buffer.alloc(0);
-  return { height: asInt(first(f, 1)), width: asInt(first(f, 2)), colorspace: asInt(first(f, 3)), encoded };
+  return {
+    height: asInt(first(f, 1)),
+    width: asInt(first(f, 2)),
+    colorspace: asInt(first(f, 3)),
+    encoded,
+  };
 }
 
 /** HistogramProto: min 1, max 2, num 3, sum 4, sum_squares 5, bucket_limit 6, bucket 7. */
@@ -247,7 +255,9 @@ export function decodeHParamsData(content: Buffer): ReadHParamsData {
       const i = decodeWire(info.bytes!);
       return { name: asString(first(i, 1)), type: asInt(first(i, 4)) };
     });
-    const metricTags = all(e, 5).map((info) => asString(first(decodeWire(first(decodeWire(info.bytes!), 1)!.bytes!), 2)));
+    const metricTags = all(e, 5).map((info) =>
+      asString(first(decodeWire(first(decodeWire(info.bytes!), 1)!.bytes!), 2)),
+    );
     result.experiment = { hparams, metricTags };
   }
   return result;

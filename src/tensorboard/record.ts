@@ -1,7 +1,7 @@
 /**
  * TFRecord framing, the container of every TensorBoard event file. Each record is
  *
- *   uint64 LE length | uint32 LE masked CRC-32C of those 8 bytes | data | uint32 LE masked CRC of data
+ *   uint64 LE length | uint32 LE masked CRC-32C of the length | data | uint32 LE masked CRC of data
  *
  * so a reader can tell a whole record from one cut off when a writer was killed.
  */
@@ -46,7 +46,7 @@ export interface RecordScan {
   size: number;
   /** Why the scan stopped short of `size`; absent when every byte was a good record. */
   damage?: RecordDamage;
-  /** For `bad-data-crc`: the offset just past the bad record, to tell a damaged tail from the middle. */
+  /** For `bad-data-crc`: the offset past the bad record, to tell a damaged tail from the middle. */
   damagedEnd?: number;
 }
 
@@ -55,9 +55,12 @@ class ChunkedFile {
   private chunk = Buffer.alloc(0);
   private chunkStart = 0;
 
-  constructor(private readonly fd: number, readonly size: number) {}
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+  ) {}
 
-  /** `length` bytes at `offset`, or undefined if the file ends first. The view is valid until the next call. */
+  /** `length` bytes at `offset`, or undefined past the end; valid until the next call. */
   read(offset: number, length: number): Buffer | undefined {
     if (offset + length > this.size) return undefined;
     const chunkEnd = this.chunkStart + this.chunk.length;
@@ -80,7 +83,7 @@ class ChunkedFile {
 }
 
 /**
- * Walks the records of an open file from the start, checking both CRCs of each, and calls `onRecord`
+ * Walks the records of an open file from the start, checking both CRCs of each, and calls onRecord
  * with each record's data (a view that is only valid during the call). Stops at the first damaged
  * record and says why; reads in 8 MiB chunks, so a large file costs little memory.
  */
@@ -89,7 +92,11 @@ export function scanRecordFile(fd: number, onRecord: (data: Buffer) => void): Re
   let offset = 0;
   let records = 0;
   const stop = (damage: RecordDamage, damagedEnd?: number): RecordScan => ({
-    records, validEnd: offset, size: file.size, damage, damagedEnd,
+    records,
+    validEnd: offset,
+    size: file.size,
+    damage,
+    damagedEnd,
   });
   while (offset < file.size) {
     const header = file.read(offset, HEADER_BYTES);
@@ -99,7 +106,8 @@ export function scanRecordFile(fd: number, onRecord: (data: Buffer) => void): Re
     const end = offset + HEADER_BYTES + length + FOOTER_BYTES;
     const body = file.read(offset + HEADER_BYTES, length + FOOTER_BYTES);
     if (!body) return stop('short-data');
-    if (maskedCrc32c(body, 0, length) !== body.readUInt32LE(length)) return stop('bad-data-crc', end);
+    if (maskedCrc32c(body, 0, length) !== body.readUInt32LE(length))
+      return stop('bad-data-crc', end);
     onRecord(body.subarray(0, length));
     records++;
     offset = end;

@@ -17,11 +17,14 @@ function tempLogdir(t: TestContext): string {
 
 /** [tag, step] of every summary value in the file, in order. */
 function tagSteps(file: string): [string, number][] {
-  return readEventFile(file).events.flatMap((e) => e.values.map((v): [string, number] => [v.tag, e.step]));
+  return readEventFile(file).events.flatMap((e) =>
+    e.values.map((v): [string, number] => [v.tag, e.step]),
+  );
 }
 
 function writeScalars(writer: EventWriter, tags: string[], from: number, to: number): void {
-  for (let step = from; step <= to; step++) for (const tag of tags) writer.scalar(tag, step / 10, step);
+  for (let step = from; step <= to; step++)
+    for (const tag of tags) writer.scalar(tag, step / 10, step);
 }
 
 test('resume appends to the same file and leaves out steps it already has, per tag', (t) => {
@@ -39,12 +42,23 @@ test('resume appends to the same file and leaves out steps it already has, per t
   assert.deepEqual(fs.readdirSync(logdir), [path.basename(first.file)]);
   const { events, tailBytes } = readEventFile(first.file);
   assert.equal(tailBytes, 0);
-  assert.equal(events.filter((e) => e.fileVersion !== undefined).length, 1, 'one file_version event');
+  assert.equal(
+    events.filter((e) => e.fileVersion !== undefined).length,
+    1,
+    'one file_version event',
+  );
   for (const tag of ['loss/generator', 'loss/discriminator']) {
-    const steps = tagSteps(first.file).filter(([t]) => t === tag).map(([, s]) => s);
+    const steps = tagSteps(first.file)
+      .filter(([t]) => t === tag)
+      .map(([, s]) => s);
     assert.deepEqual(steps, [...Array(15).keys()], tag);
   }
-  assert.deepEqual(tagSteps(first.file).filter(([t]) => t === 'sampled-late').map(([, s]) => s), [4, 5, 6]);
+  assert.deepEqual(
+    tagSteps(first.file)
+      .filter(([t]) => t === 'sampled-late')
+      .map(([, s]) => s),
+    [4, 5, 6],
+  );
   assert.deepEqual(logger.lines, [
     `tensorboard: resuming ${path.basename(first.file)}: 22 records, 3 tags, last step 9`,
     `tensorboard: left out 12 values at steps ${path.basename(first.file)} already had`,
@@ -73,8 +87,33 @@ test('resume cuts a partial last record off before appending', (t) => {
   second.close();
   const { tailBytes } = readEventFile(first.file);
   assert.equal(tailBytes, 0);
-  assert.deepEqual(tagSteps(first.file), [0, 1, 2, 3, 4, 5, 6, 7].map((s) => ['loss', s]));
-  assert.match(logger.warnings.join('\n'), /cut 20 bytes of a partial record \(short-data\) off the end .* after 6 whole records/);
+  assert.deepEqual(
+    tagSteps(first.file),
+    [0, 1, 2, 3, 4, 5, 6, 7].map((s) => ['loss', s]),
+  );
+  assert.match(
+    logger.warnings.join('\n'),
+    /cut 20 bytes of a partial record \(short-data\) off the end .* after 6 whole records/,
+  );
+});
+
+test('resume cuts off zeros left at the end by a crash (a length that fails its CRC)', (t) => {
+  const logdir = tempLogdir(t);
+  const first = new EventWriter(logdir);
+  writeScalars(first, ['loss'], 0, 2);
+  first.close();
+  const whole = fs.statSync(first.file).size;
+  fs.appendFileSync(first.file, Buffer.alloc(4096));
+  const logger = new MemoryLogger();
+  const second = new EventWriter(logdir, { resume: true, logger });
+  second.scalar('loss', 0, 3);
+  second.close();
+  assert.match(logger.warnings.join('\n'), /cut 4096 bytes of a partial record \(bad-length-crc\)/);
+  assert.ok(fs.statSync(first.file).size > whole);
+  assert.deepEqual(
+    tagSteps(first.file),
+    [0, 1, 2, 3].map((s) => ['loss', s]),
+  );
 });
 
 test('resume refuses a file whose damage is followed by more data', (t) => {
@@ -85,11 +124,14 @@ test('resume refuses a file whose damage is followed by more data', (t) => {
   const bytes = fs.readFileSync(first.file);
   bytes[60] ^= 0xff; // inside the second record's data
   fs.writeFileSync(first.file, bytes);
-  assert.throws(() => new EventWriter(logdir, { resume: true }), (error: Error) => {
-    assert.equal(error.name, 'UserError');
-    assert.match(error.message, /record at byte 40 fails its checksum and \d+ bytes follow it/);
-    return true;
-  });
+  assert.throws(
+    () => new EventWriter(logdir, { resume: true }),
+    (error: Error) => {
+      assert.equal(error.name, 'UserError');
+      assert.match(error.message, /record at byte 40 fails its checksum and \d+ bytes follow it/);
+      return true;
+    },
+  );
   assert.deepEqual(fs.readFileSync(first.file), bytes, 'the file is left as it was');
 });
 
@@ -105,7 +147,7 @@ test('resume in an empty folder starts a new file, and keeps hparams from the fi
   assert.deepEqual(tagSteps(first.file), [['_hparams_/session_start_info', 0]]);
 });
 
-test('resume reads last steps from every event file in the folder and appends to the newest', (t) => {
+test('resume reads last steps from every file in the folder, appends to the newest', (t) => {
   const logdir = tempLogdir(t);
   const old = new EventWriter(logdir, { clock: () => 1000 });
   writeScalars(old, ['loss'], 0, 20);
@@ -119,19 +161,31 @@ test('resume reads last steps from every event file in the folder and appends to
   resumed.close();
   // loss had steps to 20 in the older file, accuracy to 3 in the newer one.
   const appended = tagSteps(newer.file).slice(4);
-  assert.deepEqual(appended, [['accuracy', 19], ['accuracy', 20], ['loss', 21], ['accuracy', 21]]);
+  assert.deepEqual(appended, [
+    ['accuracy', 19],
+    ['accuracy', 20],
+    ['loss', 21],
+    ['accuracy', 21],
+  ]);
 });
 
-/** Runs `script` in a child Node process, with WRITER set to the compiled writer module. */
+const WRITER_MODULE = path.join(__dirname, 'writer.js');
+
+/** Node arguments that run `script` with EventWriter in scope. */
 function childScript(script: string): string[] {
-  return ['-e', `const { EventWriter } = require(${JSON.stringify(path.join(__dirname, 'writer.js'))});\n${script}`];
+  return ['-e', `const { EventWriter } = require(${JSON.stringify(WRITER_MODULE)});\n${script}`];
 }
 
 test('an open writer does not keep the process alive (its timer is unref-ed)', (t) => {
   const logdir = tempLogdir(t);
-  const script = `const w = new EventWriter(${JSON.stringify(logdir)}); w.scalar('loss', 1, 1); w.flush();`;
+  const script =
+    `const w = new EventWriter(${JSON.stringify(logdir)});\n` +
+    "w.scalar('loss', 1, 1);\nw.flush();";
   const started = Date.now();
-  const child = spawnSync(process.execPath, childScript(script), { timeout: 10_000, encoding: 'utf8' });
+  const child = spawnSync(process.execPath, childScript(script), {
+    timeout: 10_000,
+    encoding: 'utf8',
+  });
   assert.equal(child.status, 0, child.stderr);
   assert.ok(Date.now() - started < 5000, `child took ${Date.now() - started} ms to exit`);
   const [file] = fs.readdirSync(logdir);
@@ -143,7 +197,10 @@ test('a killed writer leaves a readable file, and resume continues it', async (t
   const script = `
     const w = new EventWriter(${JSON.stringify(logdir)}, { flushSeconds: 0 });
     const weights = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i));
-    for (let step = 0; ; step++) { w.scalar('loss', 1 / (step + 1), step); w.histogram('weights', weights, step); }`;
+    for (let step = 0; ; step++) {
+      w.scalar('loss', 1 / (step + 1), step);
+      w.histogram('weights', weights, step);
+    }`;
   const child = spawn(process.execPath, childScript(script), { stdio: 'ignore' });
   // Kill it once it has written some 200 KB.
   for (let waited = 0; waited < 10_000; waited += 20) {
@@ -158,14 +215,18 @@ test('a killed writer leaves a readable file, and resume continues it', async (t
   const { events, tailBytes } = readEventFile(file);
   t.diagnostic(`killed after ${events.length} whole records, ${tailBytes} bytes of a partial one`);
   assert.ok(events.length > 100, `${events.length} records`);
-  const steps = tagSteps(file).filter(([tag]) => tag === 'loss').map(([, step]) => step);
+  const steps = tagSteps(file)
+    .filter(([tag]) => tag === 'loss')
+    .map(([, step]) => step);
   assert.deepEqual(steps, [...steps.keys()], 'every loss step from 0, in order');
 
   const resumed = new EventWriter(logdir, { resume: true });
   const last = steps.length - 1;
   writeScalars(resumed, ['loss'], last - 2, last + 3);
   resumed.close();
-  const after = tagSteps(file).filter(([tag]) => tag === 'loss').map(([, step]) => step);
+  const after = tagSteps(file)
+    .filter(([tag]) => tag === 'loss')
+    .map(([, step]) => step);
   assert.deepEqual(after, [...Array(last + 4).keys()]);
   assert.equal(readEventFile(file).tailBytes, 0);
 });

@@ -82,7 +82,11 @@ function indexEvent(data: Buffer, lastSteps: Map<string, number>): void {
 function repairTail(fd: number, file: string, scan: RecordScan, logger?: Logger): void {
   if (scan.damage === undefined) return;
   const name = path.basename(file);
-  if (scan.damage === 'bad-data-crc' && scan.damagedEnd !== undefined && scan.damagedEnd < scan.size) {
+  if (
+    scan.damage === 'bad-data-crc' &&
+    scan.damagedEnd !== undefined &&
+    scan.damagedEnd < scan.size
+  ) {
     throw new UserError(
       `cannot resume ${file}: the record at byte ${scan.validEnd} fails its checksum and ` +
         `${scan.size - scan.damagedEnd} bytes follow it; move the file aside to start a new one`,

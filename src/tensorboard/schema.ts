@@ -1,12 +1,12 @@
 /**
- * The protobuf messages TensorBoard reads, as a protobufjs JSON descriptor, with the field numbers of
- * the official protos: tensorboard/compat/proto/{event,summary,histogram,tensor,tensor_shape}.proto,
+ * The protobuf messages TensorBoard reads, as a protobufjs JSON descriptor, with the field numbers
+ * of the official protos: tensorboard/compat/proto/{event,summary,histogram,tensor,tensor_shape},
  * tensorboard/plugins/hparams/{plugin_data,api}.proto and google/protobuf/struct.proto. Only the
  * messages and fields this toolkit writes are listed; a reader skips what it does not know.
  */
 import * as protobuf from 'protobufjs/light';
 
-/** `repeated double` fields are packed in the official protos; say so, as protobufjs defaults to not. */
+/** `repeated double` fields are packed in the official protos; protobufjs needs telling. */
 const PACKED = { packed: true };
 
 const tensorboard: protobuf.INamespace = {
@@ -85,7 +85,11 @@ const tensorboard: protobuf.INamespace = {
 };
 
 /** `map<string, google.protobuf.Value> hparams = 1`. */
-const HPARAM_VALUES: protobuf.IMapField = { keyType: 'string', type: 'google.protobuf.Value', id: 1 };
+const HPARAM_VALUES: protobuf.IMapField = {
+  keyType: 'string',
+  type: 'google.protobuf.Value',
+  id: 1,
+};
 
 const hparams: protobuf.INamespace = {
   nested: {

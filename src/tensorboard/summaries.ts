@@ -53,14 +53,16 @@ export function textValue(tag: string, markdown: string): SummaryValue {
 /** A hyperparameter value as the HParams plugin stores it: a google.protobuf.Value. */
 export type HParamValue = string | number | boolean;
 
-/** The session_start_info summary: this run's hyperparameters, so runs compare in the HPARAMS tab. */
+/** The session_start_info summary: this run's hyperparameters, to compare runs in HPARAMS. */
 export function sessionStartValue(
   config: Record<string, HParamValue>,
   startTimeSecs: number,
 ): SummaryValue {
   const hparams: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(config)) hparams[name] = protobufValue(value);
-  return hparamsValue(HPARAMS_TAGS.sessionStartInfo, { sessionStartInfo: { hparams, startTimeSecs } });
+  return hparamsValue(HPARAMS_TAGS.sessionStartInfo, {
+    sessionStartInfo: { hparams, startTimeSecs },
+  });
 }
 
 /**
@@ -72,9 +74,14 @@ export function experimentValue(
   metrics: string[],
   timeCreatedSecs: number,
 ): SummaryValue {
-  const hparamInfos = Object.entries(config).map(([name, value]) => ({ name, type: hparamType(value) }));
+  const hparamInfos = Object.entries(config).map(([name, value]) => ({
+    name,
+    type: hparamType(value),
+  }));
   const metricInfos = metrics.map((tag) => ({ name: { tag } }));
-  return hparamsValue(HPARAMS_TAGS.experiment, { experiment: { timeCreatedSecs, hparamInfos, metricInfos } });
+  return hparamsValue(HPARAMS_TAGS.experiment, {
+    experiment: { timeCreatedSecs, hparamInfos, metricInfos },
+  });
 }
 
 function hparamsValue(tag: string, pluginData: Record<string, unknown>): SummaryValue {

@@ -1,4 +1,4 @@
-// Checks against bytes other TensorBoard writers produce; see fixtures/README.md for where they are from.
+// Checks against bytes other TensorBoard writers produce; fixtures/README.md says where from.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,10 +17,25 @@ test('the test reader reads scalars written by tensorboard_logger', () => {
   const { events, tailBytes } = readEventFile(LOGGER_FILE);
   assert.equal(tailBytes, 0);
   assert.equal(events.length, 3);
-  assert.deepEqual(events[0], { wallTime: 256.5, step: 0, fileVersion: 'brain.Event:2', values: [] });
+  assert.deepEqual(events[0], {
+    wallTime: 256.5,
+    step: 0,
+    fileVersion: 'brain.Event:2',
+    values: [],
+  });
   assert.deepEqual(events.slice(1), [
-    { wallTime: 256.5, step: 1, fileVersion: undefined, values: [{ tag: 'v/1', simpleValue: 1.5 }] },
-    { wallTime: 256.5, step: 2, fileVersion: undefined, values: [{ tag: 'v/22', simpleValue: 16 }] },
+    {
+      wallTime: 256.5,
+      step: 1,
+      fileVersion: undefined,
+      values: [{ tag: 'v/1', simpleValue: 1.5 }],
+    },
+    {
+      wallTime: 256.5,
+      step: 2,
+      fileVersion: undefined,
+      values: [{ tag: 'v/22', simpleValue: 16 }],
+    },
   ]);
 });
 
@@ -30,11 +45,14 @@ test('the test reader reads file_version records written by TensorFlow', () => {
   // Whole-second wall times from 2015-08-21 and 2016-02-26, when TensorFlow's test was written.
   assert.deepEqual(
     events.map((e) => [e.fileVersion, e.wallTime, e.step]),
-    [['brain.Event:1', 1440183447, 0], ['brain.Event:2', 1456445596, 0]],
+    [
+      ['brain.Event:1', 1440183447, 0],
+      ['brain.Event:2', 1456445596, 0],
+    ],
   );
 });
 
-test('the test reader rejects a flipped bit in a record and tolerates a cut-off last record', () => {
+test('the test reader rejects a flipped bit and tolerates a cut-off last record', () => {
   const bytes = fs.readFileSync(LOGGER_FILE);
   const flipped = Buffer.from(bytes);
   flipped[60] ^= 0x01;

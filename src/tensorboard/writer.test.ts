@@ -17,16 +17,20 @@ function tempLogdir(t: TestContext): string {
 
 /** Every summary value of a file, with its event's step, after the file_version event. */
 function valuesOf(events: ReadEvent[]) {
-  return events.slice(1).flatMap((event) => event.values.map((value) => ({ step: event.step, ...value })));
+  return events
+    .slice(1)
+    .flatMap((event) => event.values.map((value) => ({ step: event.step, ...value })));
 }
 
-test('one file per run, named events.out.tfevents.<unixtime>.<hostname>, starting with file_version', (t) => {
+test('one file per run, events.out.tfevents.<unixtime>.<hostname>, file_version first', (t) => {
   const logdir = tempLogdir(t);
   const writer = new EventWriter(logdir, { clock: () => 1700000000.25 });
   writer.close();
   assert.deepEqual(fs.readdirSync(logdir), [`events.out.tfevents.1700000000.${os.hostname()}`]);
   const { events } = readEventFile(writer.file);
-  assert.deepEqual(events, [{ wallTime: 1700000000.25, step: 0, fileVersion: 'brain.Event:2', values: [] }]);
+  assert.deepEqual(events, [
+    { wallTime: 1700000000.25, step: 0, fileVersion: 'brain.Event:2', values: [] },
+  ]);
   // A second writer in the same second gets its own file.
   const second = new EventWriter(logdir, { clock: () => 1700000000.5 });
   second.close();
@@ -40,7 +44,10 @@ test('scalars round-trip with their tags, steps, values (as float32) and wall ti
   assert.match(writer.file, /tfevents\.1000\./);
   const expected = [];
   for (let step = 0; step < 200; step++) {
-    const losses = { 'loss/discriminator': Math.exp(-step / 50), 'loss/generator': 1 / (step + 1) - 0.3 };
+    const losses = {
+      'loss/discriminator': Math.exp(-step / 50),
+      'loss/generator': 1 / (step + 1) - 0.3,
+    };
     for (const [tag, value] of Object.entries(losses)) {
       writer.scalar(tag, value, step);
       expected.push({ step, tag, simpleValue: Math.fround(value) });
@@ -55,11 +62,14 @@ test('scalars round-trip with their tags, steps, values (as float32) and wall ti
   assert.deepEqual(values.slice(0, 400), expected);
   assert.deepEqual(values.slice(400, 401), [{ step: 2 ** 40, tag: 'big-step', simpleValue: -0 }]);
   assert.ok(Number.isNaN(values[401].simpleValue));
-  // wall_time comes from the clock at each call: 1000.5 for file_version (and the file name), then +0.5 each.
-  assert.deepEqual(events.slice(0, 3).map((e) => e.wallTime), [1000.5, 1001, 1001.5]);
+  // wall_time is the clock at each call: 1000.5 for file_version (and file name), then +0.5 each.
+  assert.deepEqual(
+    events.slice(0, 3).map((e) => e.wallTime),
+    [1000.5, 1001, 1001.5],
+  );
 });
 
-test('images decode back to the exact PNG bytes written, with height, width and colorspace', (t) => {
+test('images decode to the exact PNG bytes written, with height, width, colorspace', (t) => {
   const logdir = tempLogdir(t);
   const writer = new EventWriter(logdir);
   const pngs = [1, 2, 3, 4].map((channels) => makePng(7, 5, channels));
@@ -78,7 +88,10 @@ test('image refuses bytes that are not a PNG of the stated size or channels', (t
   const writer = new EventWriter(tempLogdir(t));
   t.after(() => writer.close());
   const png = makePng(4, 3, 3);
-  assert.throws(() => writer.image('x', Buffer.from('not a png at all, just text'), 4, 3, 3, 0), /no PNG signature/);
+  assert.throws(
+    () => writer.image('x', Buffer.from('not a png at all, just text'), 4, 3, 3, 0),
+    /no PNG signature/,
+  );
   assert.throws(() => writer.image('x', png, 3, 4, 3, 0), /to be 3x4 but its PNG header says 4x3/);
   assert.throws(() => writer.image('x', png, 4, 3, 5, 0), /1, 2, 3 or 4 channels .* got 5/);
 });
@@ -102,15 +115,26 @@ test('histograms carry min, max, num, sum, sum of squares and buckets that add u
   assert.ok(Math.abs(first.sum - weights.reduce((a, b) => a + b, 0)) < 1e-9);
   assert.ok(Math.abs(first.sumSquares - weights.reduce((a, b) => a + b * b, 0)) < 1e-9);
   assert.equal(first.bucket.length, 30);
-  assert.equal(first.bucket.reduce((a, b) => a + b, 0), 1000);
+  assert.equal(
+    first.bucket.reduce((a, b) => a + b, 0),
+    1000,
+  );
   assert.equal(first.bucketLimit.at(-1), first.max);
   const second = values[1].histogram!;
-  assert.deepEqual([second.min, second.max, second.num, second.sum, second.sumSquares], [1, 3, 3, 6.5, 16.25]);
+  assert.deepEqual(
+    [second.min, second.max, second.num, second.sum, second.sumSquares],
+    [1, 3, 3, 6.5, 16.25],
+  );
   // 30 buckets of width 1/15 from 1 to 3: 2.5 falls in bucket 22.
   assert.deepEqual(second.bucket, [1, ...Array(21).fill(0), 1, ...Array(6).fill(0), 1]);
-  second.bucketLimit.forEach((limit, i) => assert.ok(Math.abs(limit - (1 + (i + 1) / 15)) < 1e-12, `limit ${i}`));
+  second.bucketLimit.forEach((limit, i) =>
+    assert.ok(Math.abs(limit - (1 + (i + 1) / 15)) < 1e-12, `limit ${i}`),
+  );
   assert.equal(logger.warnings.length, 1, logger.warnings.join('\n'));
-  assert.match(logger.warnings[0], /'generator\/weights' at step 8 had NaN or infinite values among 5/);
+  assert.match(
+    logger.warnings[0],
+    /'generator\/weights' at step 8 had NaN or infinite values among 5/,
+  );
 });
 
 test('text is a DT_STRING tensor for the text plugin', (t) => {
@@ -119,21 +143,34 @@ test('text is a DT_STRING tensor for the text plugin', (t) => {
   writer.close();
   const [value] = valuesOf(readEventFile(writer.file).events);
   assert.equal(value.pluginName, 'text');
-  assert.deepEqual(value.tensor, { dtype: 7, shape: [1], stringVal: [Buffer.from('| lr | 2e-4 |\n|---|---|\nµ ✓')] });
+  assert.deepEqual(value.tensor, {
+    dtype: 7,
+    shape: [1],
+    stringVal: [Buffer.from('| lr | 2e-4 |\n|---|---|\nµ ✓')],
+  });
 });
 
-test('hparams write the HParams plugin session_start_info and, with metrics, its experiment', (t) => {
+test('hparams write session_start_info and, with metrics, the experiment', (t) => {
   const writer = new EventWriter(tempLogdir(t), { clock: () => 1234.5 });
-  const config = { learningRate: 0.0002, dataset: 'mnist', spectralNorm: false, categoricalCodes: 10 };
+  const config = {
+    learningRate: 0.0002,
+    dataset: 'mnist',
+    spectralNorm: false,
+    categoricalCodes: 10,
+  };
   writer.hparams(config, ['loss/discriminator', 'mutualInformation']);
   writer.close();
   const values = valuesOf(readEventFile(writer.file).events);
-  assert.deepEqual(values.map((v) => [v.tag, v.step, v.pluginName]), [
-    ['_hparams_/experiment', 0, 'hparams'],
-    ['_hparams_/session_start_info', 0, 'hparams'],
-  ]);
+  assert.deepEqual(
+    values.map((v) => [v.tag, v.step, v.pluginName]),
+    [
+      ['_hparams_/experiment', 0, 'hparams'],
+      ['_hparams_/session_start_info', 0, 'hparams'],
+    ],
+  );
   // TensorBoard's NULL_TENSOR: float32 of shape [0].
-  for (const value of values) assert.deepEqual(value.tensor, { dtype: 1, shape: [0], stringVal: [] });
+  for (const value of values)
+    assert.deepEqual(value.tensor, { dtype: 1, shape: [0], stringVal: [] });
   const experiment = decodeHParamsData(values[0].pluginContent!);
   assert.deepEqual(experiment.experiment, {
     hparams: [
@@ -145,7 +182,10 @@ test('hparams write the HParams plugin session_start_info and, with metrics, its
     metricTags: ['loss/discriminator', 'mutualInformation'],
   });
   const session = decodeHParamsData(values[1].pluginContent!);
-  assert.deepEqual(session, { version: 0, sessionStart: { hparams: config, startTimeSecs: 1234.5 } });
+  assert.deepEqual(session, {
+    version: 0,
+    sessionStart: { hparams: config, startTimeSecs: 1234.5 },
+  });
 });
 
 test('hparams without metrics write only session_start_info', (t) => {
@@ -153,18 +193,30 @@ test('hparams without metrics write only session_start_info', (t) => {
   writer.hparams({ batchSize: 64 });
   writer.close();
   const values = valuesOf(readEventFile(writer.file).events);
-  assert.deepEqual(values.map((v) => v.tag), ['_hparams_/session_start_info']);
+  assert.deepEqual(
+    values.map((v) => v.tag),
+    ['_hparams_/session_start_info'],
+  );
 });
 
 test('bad tags, steps and values are refused with what was expected', (t) => {
   const writer = new EventWriter(tempLogdir(t));
   t.after(() => writer.close());
   assert.throws(() => writer.scalar('', 1, 0), /Expected a non-empty tag but got ""/);
-  assert.throws(() => writer.scalar('loss', 1, -1), /Expected a whole step >= 0 for 'loss' but got -1/);
+  assert.throws(
+    () => writer.scalar('loss', 1, -1),
+    /Expected a whole step >= 0 for 'loss' but got -1/,
+  );
   assert.throws(() => writer.scalar('loss', 1, 1.5), /whole step .* got 1.5/);
-  assert.throws(() => writer.scalar('loss', '1' as unknown as number, 1), /Expected a number for 'loss'/);
+  assert.throws(
+    () => writer.scalar('loss', '1' as unknown as number, 1),
+    /Expected a number for 'loss'/,
+  );
   assert.throws(() => writer.hparams({ codes: [1, 2] as unknown as number }), /hparam 'codes'/);
-  assert.throws(() => new EventWriter(tempLogdir(t), { flushSeconds: -1 }), /flushSeconds >= 0 but got -1/);
+  assert.throws(
+    () => new EventWriter(tempLogdir(t), { flushSeconds: -1 }),
+    /flushSeconds >= 0 but got -1/,
+  );
 });
 
 test('close flushes, is idempotent, and later writes throw', (t) => {
@@ -193,11 +245,14 @@ test('buffered events reach the file within flushSeconds without a flush call', 
 test('an unwritable log folder is reported as a UserError naming it', (t) => {
   const file = path.join(tempLogdir(t), 'a-file');
   fs.writeFileSync(file, '');
-  assert.throws(() => new EventWriter(path.join(file, 'run')), (error: Error) => {
-    assert.equal(error.name, 'UserError');
-    assert.match(error.message, /cannot write TensorBoard logs to .*a-file\/run: /);
-    return true;
-  });
+  assert.throws(
+    () => new EventWriter(path.join(file, 'run')),
+    (error: Error) => {
+      assert.equal(error.name, 'UserError');
+      assert.match(error.message, /cannot write TensorBoard logs to .*a-file\/run: /);
+      return true;
+    },
+  );
 });
 
 test('a scalar costs microseconds', (t) => {

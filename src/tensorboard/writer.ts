@@ -39,7 +39,7 @@ export interface EventWriterOptions {
   flushSeconds?: number;
   /** Receives what resuming found and what was left out. Default: none. */
   logger?: Logger;
-  /** Seconds since the epoch, for `wall_time` and the file name; for tests. Default: the system clock. */
+  /** Seconds since the epoch, for `wall_time` and the file name (tests). Default: system clock. */
   clock?: () => number;
 }
 
@@ -73,8 +73,11 @@ export class EventWriter {
   private failure?: Error;
   private closed = false;
 
-  /** Opens (or with `resume`, reopens) the event file in `logdir`, creating the folder if needed. */
-  constructor(readonly logdir: string, options: EventWriterOptions = {}) {
+  /** Opens (with `resume`, reopens) the event file in `logdir`, creating the folder if needed. */
+  constructor(
+    readonly logdir: string,
+    options: EventWriterOptions = {},
+  ) {
     const flushSeconds = options.flushSeconds ?? 2;
     if (!Number.isFinite(flushSeconds) || flushSeconds < 0) {
       throw new RangeError(`Expected flushSeconds >= 0 but got ${flushSeconds}`);
@@ -96,15 +99,24 @@ export class EventWriter {
 
   /** Logs `value` (stored as float32) under `tag` at `step`. */
   scalar(tag: string, value: number, step: number): void {
-    if (typeof value !== 'number') throw new TypeError(`Expected a number for '${tag}' but got ${value}`);
+    if (typeof value !== 'number') {
+      throw new TypeError(`Expected a number for '${tag}' but got ${value}`);
+    }
     this.writeSummary(step, scalarValue(tag, value));
   }
 
   /**
-   * Logs an encoded PNG of `width` x `height` with `channels` (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA).
+   * Logs an encoded PNG of `width` x `height`, `channels` 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
    * The bytes are stored as given; TensorBoard shows them as they are.
    */
-  image(tag: string, png: Buffer, width: number, height: number, channels: number, step: number): void {
+  image(
+    tag: string,
+    png: Buffer,
+    width: number,
+    height: number,
+    channels: number,
+    step: number,
+  ): void {
     checkPng(tag, png, width, height, channels);
     this.writeSummary(step, imageValue(tag, png, width, height, channels));
   }
@@ -117,13 +129,17 @@ export class EventWriter {
     this.checkCall(tag, step);
     if (this.isStale(tag, step)) return;
     const histogram = computeHistogram(values);
-    if (histogram === undefined || histogram.nonFinite > 0) this.reportNonFinite(tag, values.length, step);
+    if (histogram === undefined || histogram.nonFinite > 0) {
+      this.reportNonFinite(tag, values.length, step);
+    }
     if (histogram !== undefined) this.writeSummary(step, histogramValue(tag, histogram));
   }
 
   /** Logs markdown for TensorBoard's TEXT tab. */
   text(tag: string, markdown: string, step: number): void {
-    if (typeof markdown !== 'string') throw new TypeError(`Expected a string for '${tag}' but got ${markdown}`);
+    if (typeof markdown !== 'string') {
+      throw new TypeError(`Expected a string for '${tag}' but got ${markdown}`);
+    }
     this.writeSummary(step, textValue(tag, markdown));
   }
 
@@ -136,7 +152,9 @@ export class EventWriter {
   hparams(config: Record<string, HParamValue>, metrics?: string[]): void {
     for (const [name, value] of Object.entries(config)) {
       if (!['string', 'number', 'boolean'].includes(typeof value)) {
-        throw new TypeError(`Expected a string, number or boolean for hparam '${name}' but got ${value}`);
+        throw new TypeError(
+          `Expected a string, number or boolean for hparam '${name}' but got ${value}`,
+        );
       }
     }
     if (this.isStale(HPARAMS_TAGS.sessionStartInfo, 0)) return;
@@ -149,13 +167,16 @@ export class EventWriter {
   flush(): void {
     if (this.failure) throw this.failure;
     if (this.closed || this.pending.length === 0) return;
-    const batch = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const batch =
+      this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     try {
       writeAll(this.fd, batch);
     } catch (error) {
-      this.failure = new UserError(`cannot write TensorBoard events to ${this.file}: ${messageOf(error)}`);
+      this.failure = new UserError(
+        `cannot write TensorBoard events to ${this.file}: ${messageOf(error)}`,
+      );
       throw this.failure;
     }
   }
@@ -172,7 +193,8 @@ export class EventWriter {
     }
     if (this.staleValues > 0) {
       this.logger?.info(
-        `tensorboard: left out ${this.staleValues} values at steps ${path.basename(this.file)} already had`,
+        `tensorboard: left out ${this.staleValues} values at steps ` +
+          `${path.basename(this.file)} already had`,
       );
     }
   }
@@ -213,8 +235,8 @@ export class EventWriter {
     if (this.nonFiniteTags.has(tag)) return;
     this.nonFiniteTags.add(tag);
     this.logger?.warn(
-      `tensorboard: histogram '${tag}' at step ${step} had NaN or infinite values among ${total}; ` +
-        'they are left out of its histograms (reported once per tag)',
+      `tensorboard: histogram '${tag}' at step ${step} had NaN or infinite values among ` +
+        `${total}; they are left out of its histograms (reported once per tag)`,
     );
   }
 
@@ -266,22 +288,28 @@ function createEventFile(logdir: string, now: number): { file: string; fd: numbe
 
 /** Writes all of `data`; a write to a regular file only comes back short when the disk is full. */
 function writeAll(fd: number, data: Buffer): void {
-  for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+  for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done, data.length - done);
 }
 
 function checkPng(tag: string, png: Buffer, width: number, height: number, channels: number): void {
-  if (!(png instanceof Uint8Array) || png.length < 24 || !PNG_SIGNATURE.equals(png.subarray(0, 8))) {
+  if (
+    !(png instanceof Uint8Array) ||
+    png.length < 24 ||
+    !PNG_SIGNATURE.equals(png.subarray(0, 8))
+  ) {
     throw new TypeError(`Expected PNG bytes for image '${tag}' but the data has no PNG signature`);
   }
   if (![1, 2, 3, 4].includes(channels)) {
     throw new RangeError(`Expected 1, 2, 3 or 4 channels for image '${tag}' but got ${channels}`);
   }
   // The IHDR chunk comes first: width and height as big-endian uint32 at bytes 16 and 20.
-  const pngWidth = Buffer.from(png.buffer, png.byteOffset, png.length).readUInt32BE(16);
-  const pngHeight = Buffer.from(png.buffer, png.byteOffset, png.length).readUInt32BE(20);
+  const header = Buffer.from(png.buffer, png.byteOffset, 24);
+  const pngWidth = header.readUInt32BE(16);
+  const pngHeight = header.readUInt32BE(20);
   if (pngWidth !== width || pngHeight !== height) {
     throw new RangeError(
-      `Expected image '${tag}' to be ${width}x${height} but its PNG header says ${pngWidth}x${pngHeight}`,
+      `Expected image '${tag}' to be ${width}x${height} ` +
+        `but its PNG header says ${pngWidth}x${pngHeight}`,
     );
   }
 }
