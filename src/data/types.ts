@@ -14,13 +14,18 @@ export interface ImageDataset {
   /** count * height * width * channels bytes. */
   pixels: Uint8Array;
   labels?: DatasetLabels;
+  /** Path of each image relative to the folder, aligned by index (image folders only). */
+  files?: string[];
 }
 
 /** Optional labels, aligned with the images by index; used by evaluation, never by training. */
 export interface DatasetLabels {
   /** A class per image: MNIST digit, or identity from the sub-folder name (LFW, Yale B). */
   classes?: { names: string[]; index: Int32Array };
-  /** Binary attributes per image, [count, names.length], +1 / -1 (CelebA's 40). */
+  /**
+   * Binary attributes per image, [count, names.length], +1 / -1 (CelebA's 40); 0 for an image
+   * whose file has no row in the attribute list.
+   */
   attributes?: { names: string[]; values: Int8Array };
   /** Continuous values per image, [count, names.length] (Yale B light azimuth and elevation). */
   continuous?: { names: string[]; values: Float32Array };
@@ -46,4 +51,6 @@ export interface DatasetOptions {
   labels?: string;
   /** Decoder threads; default all cores. */
   threads?: number;
+  /** Read and write the decoded-set cache. Default: true. */
+  cache?: boolean;
 }

@@ -1,0 +1,283 @@
+/**
+ * Loads a user's image folder: walk, recognise images by content, take a seeded subset, decode in
+ * parallel to one size and channel count, attach labels, and cache the result on disk.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { type Logger, UserError } from '../util/log';
+import { hashOf, readCache, writeCache } from './cache';
+import { decodeImage, decoderVersion, type Preprocessing, probeSize, withDecoderSettings } from './decode';
+import { findAttributeFile, folderLabels } from './labels';
+import { PixelStore } from './pixels';
+import { defaultThreads, forEachParallel } from './pool';
+import { seededSubset } from './random';
+import { type ImageKind, SNIFF_BYTES, sniffImageKind } from './sniff';
+import type { DatasetOptions, ImageDataset } from './types';
+import { type FolderFile, listFiles } from './walk';
+
+/** Bumped whenever the cache's content would differ for the same files and settings. */
+const CACHE_FORMAT = 1;
+
+/** A file that looks like an image. */
+interface Candidate {
+  file: FolderFile;
+  kind: ImageKind;
+}
+
+/** A file left out, and why. */
+interface Skipped {
+  relative: string;
+  reason: 'empty' | 'marked .bad' | 'not an image' | 'unreadable';
+  detail?: string;
+}
+
+/** The default cache folder: `~/.cache/infogan`. */
+export function defaultCacheDir(): string {
+  return path.join(os.homedir(), '.cache', 'infogan');
+}
+
+/** Loads the image folder `options.dataset` (see DatasetOptions for every setting). */
+export async function loadImageFolder(options: DatasetOptions, log: Logger): Promise<ImageDataset> {
+  const started = performance.now();
+  const root = resolveFolder(options.dataset ?? '.');
+  const attributeFile = options.labels ? resolveLabelsFile(options.labels) : findAttributeFile(root);
+  const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const files = listFiles(root, [cacheDir, ...(attributeFile ? [attributeFile] : [])]);
+  const settings = preprocessing(options);
+  const useCache = options.cache !== false;
+  const key = cacheKey(files, options, settings);
+  const cacheFile = path.join(cacheDir, `folder-${hashOf(root, JSON.stringify(settings)).slice(0, 24)}.bin`);
+
+  let set = useCache ? readCache(cacheFile, key, log) : undefined;
+  if (set) {
+    for (const note of set.notes) log.info(note);
+    log.info(`loaded ${set.count} images ${describeShape(set)} from cache ${cacheFile} in ${seconds(started)}`);
+  } else {
+    set = { key, ...(await decodeFolder(root, files, options, settings, log)) };
+    if (useCache) writeCache(cacheFile, set, log);
+  }
+  const { pixels, count, height, width, channels } = set;
+  const labels = folderLabels(set.files, attributeFile, log);
+  return { source: root, count, height, width, channels, pixels, files: set.files, ...(labels && { labels }) };
+}
+
+function resolveFolder(dataset: string): string {
+  const root = path.resolve(dataset);
+  if (!fs.existsSync(root)) throw new UserError(`dataset folder not found: ${root}`, 2);
+  if (!fs.statSync(root).isDirectory()) throw new UserError(`--dataset must be a folder: ${root}`, 2);
+  return root;
+}
+
+function resolveLabelsFile(labels: string): string {
+  const file = path.resolve(labels);
+  if (!fs.existsSync(file)) throw new UserError(`labels file not found: ${file}`, 2);
+  return file;
+}
+
+function preprocessing(options: DatasetOptions): Preprocessing {
+  const scale = options.scale;
+  if (scale && !(isPositiveInteger(scale.width) && isPositiveInteger(scale.height))) {
+    throw new UserError(`--scale_dataset expects two positive integers, got ${scale.width} ${scale.height}`, 2);
+  }
+  return { scale, squash: options.squash === true, grayscale: options.forceGrayscale === true };
+}
+
+function isPositiveInteger(value: number): boolean {
+  return Number.isInteger(value) && value > 0;
+}
+
+/** Hash of what the decoded set depends on: every file's path, size and mtime, and the settings. */
+function cacheKey(files: FolderFile[], options: DatasetOptions, settings: Preprocessing): string {
+  const list = files.map((f) => `${f.relative}\t${f.size}\t${f.mtimeMs}`).join('\n');
+  const subset = options.maxImages === undefined ? '' : `${options.maxImages}/${options.seed ?? 0}`;
+  return hashOf(`format ${CACHE_FORMAT}`, decoderVersion(), JSON.stringify(settings), subset, list);
+}
+
+function describeShape(set: { height: number; width: number; channels: number }): string {
+  return `${set.width}x${set.height}x${set.channels}`;
+}
+
+function seconds(started: number): string {
+  return `${((performance.now() - started) / 1000).toFixed(2)}s`;
+}
+
+/** Everything from the file list to packed pixels; logs what was skipped and what was chosen. */
+async function decodeFolder(
+  root: string,
+  files: FolderFile[],
+  options: DatasetOptions,
+  settings: Preprocessing,
+  log: Logger,
+) {
+  const notes: string[] = [];
+  const note = (line: string) => {
+    notes.push(line);
+    log.info(line);
+  };
+  const skipped: Skipped[] = [];
+  let candidates = classify(files, skipped);
+  candidates = applySubset(candidates, options, note);
+  const threads = threadCount(options);
+  const started = performance.now();
+  const decoded = await withDecoderSettings(async () => {
+    const size = settings.scale ?? (await commonSize(root, candidates, skipped, threads, log));
+    return decodeAll(candidates, size, settings, threads, skipped, log);
+  });
+  if (skipped.length > 0) note(skippedSummary(skipped, files.length));
+  if (decoded.files.length === 0) {
+    throw new UserError(`no readable images in ${root} (${files.length} files looked at)`);
+  }
+  note(channelChoice(decoded.store, settings));
+  const rate = decoded.files.length / ((performance.now() - started) / 1000);
+  log.info(
+    `decoded ${decoded.files.length} images ${describeShape(decoded)} from ${root} in ` +
+      `${seconds(started)} (${rate.toFixed(0)}/s, ${threads} threads)`,
+  );
+  const { files: loaded, count, pixels, width, height, channels } = decoded;
+  return { files: loaded, count, pixels, width, height, channels, notes };
+}
+
+function threadCount(options: DatasetOptions): number {
+  const threads = options.threads ?? defaultThreads();
+  if (!isPositiveInteger(threads)) throw new UserError(`threads must be a positive integer, got ${threads}`, 2);
+  return threads;
+}
+
+/** Sorts files into image candidates and skipped ones, by their first bytes (and `.bad` names). */
+function classify(files: FolderFile[], skipped: Skipped[]): Candidate[] {
+  const candidates: Candidate[] = [];
+  const head = Buffer.alloc(SNIFF_BYTES);
+  for (const file of files) {
+    if (file.size === 0) {
+      skipped.push({ relative: file.relative, reason: 'empty' });
+    } else if (file.relative.endsWith('.bad')) {
+      // A `.bad` suffix is how a data set's owner marks a known-corrupt file (Yale B does).
+      skipped.push({ relative: file.relative, reason: 'marked .bad' });
+    } else {
+      const kind = sniffImageKind(readHead(file.absolute, head));
+      if (kind) candidates.push({ file, kind });
+      else skipped.push({ relative: file.relative, reason: 'not an image' });
+    }
+  }
+  return candidates;
+}
+
+function readHead(file: string, head: Buffer): Uint8Array {
+  let descriptor: number | undefined;
+  try {
+    descriptor = fs.openSync(file, 'r');
+    return head.subarray(0, fs.readSync(descriptor, head, 0, head.length, 0));
+  } catch {
+    return head.subarray(0, 0); // unreadable (permissions, vanished): not an image
+  } finally {
+    if (descriptor !== undefined) fs.closeSync(descriptor);
+  }
+}
+
+function applySubset(candidates: Candidate[], options: DatasetOptions, note: (line: string) => void) {
+  const { maxImages } = options;
+  if (maxImages === undefined || maxImages >= candidates.length) return candidates;
+  if (!isPositiveInteger(maxImages)) throw new UserError(`--max_images must be a positive integer, got ${maxImages}`, 2);
+  const seed = options.seed ?? 0;
+  note(`using a random subset of ${maxImages} of ${candidates.length} images (seed ${seed})`);
+  return Array.from(seededSubset(candidates.length, maxImages, seed), (i) => candidates[i]);
+}
+
+/**
+ * With no --scale_dataset, every image must have one size; finds it from the headers, or fails
+ * with the sizes seen. Files whose header cannot be read are skipped.
+ */
+async function commonSize(
+  root: string,
+  candidates: Candidate[],
+  skipped: Skipped[],
+  threads: number,
+  log: Logger,
+): Promise<{ width: number; height: number }> {
+  const sizes = new Map<string, { count: number; example: string }>();
+  const progress = log.progress('reading image sizes', candidates.length);
+  await forEachParallel(candidates.length, threads, async (i) => {
+    const { file, kind } = candidates[i];
+    try {
+      const { width, height } = await probeSize(fs.readFileSync(file.absolute), kind);
+      const seen = sizes.get(`${width}x${height}`) ?? { count: 0, example: file.relative };
+      seen.count++;
+      sizes.set(`${width}x${height}`, seen);
+    } catch {
+      // Left to the decoding pass, which skips and reports it.
+    }
+  }, (done) => progress.update(done));
+  progress.finish();
+  if (sizes.size <= 1) {
+    const [only] = [...sizes.keys(), '1x1'];
+    const [width, height] = only.split('x').map(Number);
+    return { width, height };
+  }
+  const byCount = [...sizes.entries()].sort((a, b) => b[1].count - a[1].count);
+  const listed = byCount.slice(0, 4).map(([size, seen]) => `${seen.count} are ${size} (e.g. ${seen.example})`);
+  const [width, height] = byCount[0][0].split('x');
+  throw new UserError(
+    `images in ${root} differ in size: ${listed.join(', ')}${byCount.length > 4 ? ', ...' : ''}; ` +
+      `pass --scale_dataset W H to resize them all, e.g. --scale_dataset ${width} ${height}`,
+    2,
+  );
+}
+
+/** Decodes every candidate into one PixelStore; failures go to `skipped`. */
+async function decodeAll(
+  candidates: Candidate[],
+  size: { width: number; height: number },
+  settings: Preprocessing,
+  threads: number,
+  skipped: Skipped[],
+  log: Logger,
+) {
+  const store = new PixelStore(candidates.length, size.width, size.height, settings.grayscale ? 1 : undefined);
+  const loaded = new Uint8Array(candidates.length);
+  const progress = log.progress('decoding images', candidates.length);
+  await forEachParallel(candidates.length, threads, async (i) => {
+    const { file, kind } = candidates[i];
+    try {
+      store.put(i, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
+      loaded[i] = 1;
+    } catch (error) {
+      skipped.push({ relative: file.relative, reason: 'unreadable', detail: firstLine(error) });
+    }
+  }, (done) => progress.update(done));
+  progress.finish();
+  const files = candidates.filter((_, i) => loaded[i]).map((c) => c.file.relative);
+  const { count, pixels } = store.finish();
+  return { store, files, count, pixels, width: size.width, height: size.height, channels: store.channels };
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/** One line naming what was skipped: counts per reason, then the first few files. */
+export function skippedSummary(skipped: Skipped[], total: number): string {
+  // Decoding failures first: they are the surprising ones.
+  const reasons = ['unreadable', 'empty', 'marked .bad', 'not an image'] as const;
+  const groups = reasons
+    .map((reason) => skipped.filter((s) => s.reason === reason).sort(byPath))
+    .filter((group) => group.length > 0)
+    .map((group) => {
+      const shown = group.slice(0, 3).map((s) => (s.detail ? `${s.relative}: ${s.detail}` : s.relative));
+      const more = group.length > shown.length ? `, +${group.length - shown.length} more` : '';
+      return `${group.length} ${group[0].reason} (${shown.join(', ')}${more})`;
+    });
+  return `skipped ${skipped.length} of ${total} files: ${groups.join('; ')}`;
+}
+
+function byPath(a: Skipped, b: Skipped): number {
+  return a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0;
+}
+
+function channelChoice(store: PixelStore, settings: Preprocessing): string {
+  const total = store.grayImages + store.colourImages;
+  if (settings.grayscale) return `channels: 1 (--force_grayscale; ${store.colourImages} of ${total} images had colour)`;
+  if (store.channels === 3) return `channels: 3 (${store.colourImages} of ${total} images have colour)`;
+  return `channels: 1 (all ${total} images are grey)`;
+}

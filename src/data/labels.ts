@@ -1,0 +1,145 @@
+/**
+ * Labels for an image folder, found from what real data sets ship with:
+ * - CelebA's `list_attr_celeba.txt` (40 attributes, +1/-1, one row per file name);
+ * - identity from sub-folder names (LFW, Extended Yale B);
+ * - Yale B's light azimuth and elevation in file names (`yaleB11_P00A+000E+20.pgm`).
+ * Labels are for evaluation only; a folder without any trains just the same.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { type Logger, UserError } from '../util/log';
+import type { DatasetLabels } from './types';
+
+/** CelebA's attribute list's file name. */
+export const ATTRIBUTE_FILE = 'list_attr_celeba.txt';
+
+/** CelebA's attribute list in `folder` or its parent (celeba-10k keeps it above img_align_celeba). */
+export function findAttributeFile(folder: string): string | undefined {
+  return [folder, path.dirname(folder)]
+    .map((dir) => path.join(dir, ATTRIBUTE_FILE))
+    .find((file) => fs.existsSync(file));
+}
+
+/** A parsed attribute list: names, and each file name's row of +1/-1 values. */
+export interface AttributeTable {
+  names: string[];
+  rows: Map<string, Int8Array>;
+  /** The row count the file's first line claims (CelebA's says 202599 even when cut short). */
+  declaredRows: number;
+}
+
+/**
+ * Parses a CelebA-style attribute list: first line a row count, second the attribute names, then
+ * `file.jpg v1 v2 ...` with each value +1 or -1. Throws a UserError naming the file and line.
+ */
+export function readAttributeFile(file: string): AttributeTable {
+  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  const declaredRows = Number(lines[0]);
+  const names = (lines[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (!Number.isInteger(declaredRows) || names.length === 0) {
+    throw new UserError(`${file}: expected a row count and a line of attribute names first`);
+  }
+  const rows = new Map<string, Int8Array>();
+  for (let i = 2; i < lines.length; i++) {
+    const fields = lines[i].trim().split(/\s+/);
+    if (fields.length === 1 && fields[0] === '') continue;
+    if (fields.length !== names.length + 1) {
+      throw new UserError(`${file}:${i + 1}: ${fields.length - 1} values, expected ${names.length}`);
+    }
+    rows.set(fields[0], Int8Array.from(fields.slice(1), (v) => parseSign(v, file, i + 1)));
+  }
+  return { names, rows, declaredRows };
+}
+
+function parseSign(value: string, file: string, line: number): number {
+  if (value === '1' || value === '+1') return 1;
+  if (value === '-1') return -1;
+  throw new UserError(`${file}:${line}: attribute value '${value}' is not 1 or -1`);
+}
+
+/** Attribute rows aligned with `files` (matched by base name); 0 for files with no row. */
+export function alignAttributes(
+  table: AttributeTable,
+  files: string[],
+): { values: Int8Array; matched: number } {
+  const width = table.names.length;
+  const values = new Int8Array(files.length * width);
+  let matched = 0;
+  files.forEach((file, i) => {
+    const row = table.rows.get(path.posix.basename(file));
+    if (!row) return;
+    values.set(row, i * width);
+    matched++;
+  });
+  return { values, matched };
+}
+
+/** Identity classes from sub-folder names, when every image sits in one and there are 2 or more. */
+export function folderClasses(files: string[]): { names: string[]; index: Int32Array } | undefined {
+  const folders = files.map((file) => path.posix.dirname(file));
+  if (folders.some((folder) => folder === '.')) return undefined;
+  const names = [...new Set(folders)].sort();
+  if (names.length < 2) return undefined;
+  const lookup = new Map(names.map((name, i) => [name, i]));
+  return { names, index: Int32Array.from(folders, (folder) => lookup.get(folder) as number) };
+}
+
+const LIGHT_DIRECTION = /A([+-]\d{3})E([+-]\d{2})/;
+
+/** Yale B light direction per file, [count, 2] degrees, or a reason why not every file has one. */
+export function lightDirections(files: string[]): Float32Array | { missing: number; example: string } {
+  const values = new Float32Array(files.length * 2);
+  let missing = 0;
+  let example = '';
+  files.forEach((file, i) => {
+    const match = LIGHT_DIRECTION.exec(path.posix.basename(file));
+    if (!match) {
+      if (missing++ === 0) example = file;
+      return;
+    }
+    values[2 * i] = Number(match[1]);
+    values[2 * i + 1] = Number(match[2]);
+  });
+  return missing === 0 ? values : { missing, example };
+}
+
+/** Every label the folder offers for the loaded `files`, each logged in one line. */
+export function folderLabels(
+  files: string[],
+  attributeFile: string | undefined,
+  log: Logger,
+): DatasetLabels | undefined {
+  const labels: DatasetLabels = {};
+  const attributes = attributeFile && attributeLabels(attributeFile, files, log);
+  if (attributes) labels.attributes = attributes;
+  const classes = folderClasses(files);
+  if (classes) {
+    labels.classes = classes;
+    log.info(`labels: ${classes.names.length} identities from sub-folder names`);
+  }
+  const light = lightDirections(files);
+  if (light instanceof Float32Array) {
+    labels.continuous = { names: ['light_azimuth', 'light_elevation'], values: light };
+    log.info('labels: light azimuth and elevation (degrees) from file names');
+  } else if (light.missing < files.length) {
+    log.info(
+      `labels: no light directions: ${light.missing} of ${files.length} file names have no ` +
+        `A+000E+00 part (e.g. ${light.example})`,
+    );
+  }
+  return labels.attributes || labels.classes || labels.continuous ? labels : undefined;
+}
+
+function attributeLabels(file: string, files: string[], log: Logger): DatasetLabels['attributes'] {
+  const table = readAttributeFile(file);
+  const { values, matched } = alignAttributes(table, files);
+  const declared = table.declaredRows === table.rows.size
+    ? ''
+    : ` (its header counts ${table.declaredRows} rows, it holds ${table.rows.size})`;
+  log.info(
+    `labels: ${table.names.length} attributes for ${matched} of ${files.length} images from ` +
+      `${file}${declared}${matched === 0 ? '; none match, so none are used' : ''}`,
+  );
+  return matched === 0 ? undefined : { names: table.names, values };
+}

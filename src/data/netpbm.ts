@@ -1,0 +1,104 @@
+/**
+ * A reader for netpbm grey and colour maps: PGM (P2 text, P5 binary) and PPM (P3 text, P6 binary),
+ * 8- or 16-bit. libvips, under sharp, does not read them as we need (Extended Yale B is P5 PGM).
+ *
+ * Samples are scaled from [0, maxval] to [0, 255]; 16-bit binary samples are big-endian.
+ */
+
+/** A decoded netpbm image: [height, width, channels] uint8. */
+export interface NetpbmImage {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** The file's own maximum sample value (255 for 8-bit, up to 65535). */
+  maxval: number;
+  pixels: Uint8Array;
+}
+
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c]);
+
+/** True when the bytes start like a PGM or PPM file (`P2`, `P3`, `P5` or `P6`, then whitespace). */
+export function isNetpbm(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0x50 && [0x32, 0x33, 0x35, 0x36].includes(bytes[1]) &&
+    (WHITESPACE.has(bytes[2]) || bytes[2] === 0x23);
+}
+
+/** Reads header fields and, for text formats, samples: whitespace-separated, `#` comments. */
+class TokenReader {
+  position: number;
+
+  constructor(private readonly bytes: Uint8Array, start: number) {
+    this.position = start;
+  }
+
+  /** The next unsigned decimal; throws when the data ends or holds something else. */
+  nextNumber(what: string): number {
+    const bytes = this.bytes;
+    let i = this.position;
+    for (;;) {
+      while (i < bytes.length && WHITESPACE.has(bytes[i])) i++;
+      if (bytes[i] !== 0x23) break; // '#': a comment runs to the end of the line
+      while (i < bytes.length && bytes[i] !== 0x0a && bytes[i] !== 0x0d) i++;
+    }
+    if (i >= bytes.length) throw new Error(`file ends before its ${what}`);
+    let value = 0;
+    const start = i;
+    while (i < bytes.length && bytes[i] >= 0x30 && bytes[i] <= 0x39) value = value * 10 + bytes[i++] - 0x30;
+    if (i === start) throw new Error(`expected a number for its ${what}, found byte 0x${bytes[i].toString(16)}`);
+    this.position = i;
+    return value;
+  }
+}
+
+/** Decodes a P2, P3, P5 or P6 file. Throws an Error saying what is wrong for anything else. */
+export function decodeNetpbm(bytes: Uint8Array): NetpbmImage {
+  if (!isNetpbm(bytes)) throw new Error('not a PGM/PPM file (expected P2, P3, P5 or P6)');
+  const kind = bytes[1] - 0x30;
+  const channels = kind === 3 || kind === 6 ? 3 : 1;
+  const reader = new TokenReader(bytes, 2);
+  const width = reader.nextNumber('width');
+  const height = reader.nextNumber('height');
+  const maxval = reader.nextNumber('maximum value');
+  if (width < 1 || height < 1) throw new Error(`bad size ${width}x${height}`);
+  if (maxval < 1 || maxval > 65535) throw new Error(`maximum value ${maxval} outside 1..65535`);
+  const samples = width * height * channels;
+  const pixels = kind === 2 || kind === 3
+    ? readTextSamples(reader, samples, maxval)
+    : readBinarySamples(bytes, reader.position, samples, maxval);
+  return { width, height, channels, maxval, pixels };
+}
+
+function readTextSamples(reader: TokenReader, samples: number, maxval: number): Uint8Array {
+  const pixels = new Uint8Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const value = reader.nextNumber(`sample ${i} of ${samples}`);
+    if (value > maxval) throw new Error(`sample ${value} exceeds the maximum value ${maxval}`);
+    pixels[i] = maxval === 255 ? value : Math.round((value * 255) / maxval);
+  }
+  return pixels;
+}
+
+function readBinarySamples(
+  bytes: Uint8Array,
+  headerEnd: number,
+  samples: number,
+  maxval: number,
+): Uint8Array {
+  // Exactly one whitespace byte separates the maximum value from the raster.
+  if (!WHITESPACE.has(bytes[headerEnd])) throw new Error('no whitespace after the maximum value');
+  const start = headerEnd + 1;
+  const sampleBytes = maxval > 255 ? 2 : 1;
+  const needed = samples * sampleBytes;
+  if (bytes.length - start < needed) {
+    throw new Error(`truncated: raster needs ${needed} bytes, file has ${bytes.length - start}`);
+  }
+  if (sampleBytes === 1 && maxval === 255) return bytes.slice(start, start + needed);
+  const pixels = new Uint8Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const value = sampleBytes === 2
+      ? (bytes[start + 2 * i] << 8) | bytes[start + 2 * i + 1]
+      : bytes[start + i];
+    pixels[i] = Math.round((Math.min(value, maxval) * 255) / maxval);
+  }
+  return pixels;
+}

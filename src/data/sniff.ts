@@ -1,0 +1,31 @@
+/**
+ * Recognises image files by their first bytes, never by name: real folders hold images without
+ * extensions next to logs, notes and editor leftovers.
+ */
+import { isNetpbm } from './netpbm';
+
+/** What a file's first bytes say it is. */
+export type ImageKind = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'netpbm';
+
+/** Bytes needed to recognise every kind. */
+export const SNIFF_BYTES = 16;
+
+function startsWith(bytes: Uint8Array, prefix: number[], at = 0): boolean {
+  if (bytes.length < at + prefix.length) return false;
+  return prefix.every((value, i) => bytes[at + i] === value);
+}
+
+const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+
+/** The image kind of a file from its first SNIFF_BYTES bytes, or undefined for anything else. */
+export function sniffImageKind(bytes: Uint8Array): ImageKind | undefined {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return 'gif';
+  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) {
+    return 'tiff';
+  }
+  if (isNetpbm(bytes)) return 'netpbm';
+  return undefined;
+}
