@@ -63,7 +63,10 @@ describe('parseNumber', () => {
     assert.equal(parseNumber('2e-4', '--lr', { integer: false }), 2e-4);
     assert.equal(parseNumber('.5', '--lr', { integer: false }), 0.5);
     for (const text of ['', '1.5', '1e3', '0x10', '12abc', 'NaN']) {
-      assertUsageError(() => parseNumber(text, '--n', { integer: true }), /^--n expects an integer/);
+      assertUsageError(
+        () => parseNumber(text, '--n', { integer: true }),
+        /^--n expects an integer/,
+      );
     }
     for (const text of ['Infinity', 'abc', '1e', '--']) {
       assertUsageError(() => parseNumber(text, '--x', { integer: false }), /^--x expects a number/);
@@ -71,7 +74,10 @@ describe('parseNumber', () => {
   });
 
   it('states the range it enforces', () => {
-    assertUsageError(() => parseNumber('0', '--n', { integer: true, min: 1 }), '--n must be >= 1, got 0');
+    assertUsageError(
+      () => parseNumber('0', '--n', { integer: true, min: 1 }),
+      '--n must be >= 1, got 0',
+    );
     assertUsageError(
       () => parseNumber('0', '--lr', { integer: false, min: 0, minExclusive: true }),
       '--lr must be > 0, got 0',
@@ -119,11 +125,17 @@ describe('parseCommandLine', () => {
     assert.equal(parse(['--fast']).config.fast, true);
     assert.equal(parse(['--fast=false']).config.fast, false);
     assertUsageError(() => parse(['--nofast=1']), '--nofast takes no value');
-    assertUsageError(() => parse(['--fast=maybe']), '--fast is a switch, got "maybe"; use --fast or --nofast');
+    assertUsageError(
+      () => parse(['--fast=maybe']),
+      '--fast is a switch, got "maybe"; use --fast or --nofast',
+    );
   });
 
   it('returns help for --help or -h anywhere', () => {
-    assert.equal(parseCommandLine(['--size', '0', '--help'], TOY_FLAGS, TOY_DEFAULTS, 'toy'), 'help');
+    assert.equal(
+      parseCommandLine(['--size', '0', '--help'], TOY_FLAGS, TOY_DEFAULTS, 'toy'),
+      'help',
+    );
     assert.equal(parseCommandLine(['-h'], TOY_FLAGS, TOY_DEFAULTS, 'toy'), 'help');
   });
 
@@ -132,8 +144,14 @@ describe('parseCommandLine', () => {
     assertUsageError(() => parse(['--no-size']), '--no-size: --size is not a switch; give it N');
     assertUsageError(() => parse(['--zzzzzz']), 'unknown flag --zzzzzz (see infogan toy --help)');
     assertUsageError(() => parse(['-size', '3']), 'unknown flag -size; did you mean --size?');
-    assertUsageError(() => parse(['--size', '3', '--size=4']), '--size given twice; give each flag once');
-    assertUsageError(() => parse(['--fast', '--nofast']), '--fast given twice; give each flag once');
+    assertUsageError(
+      () => parse(['--size', '3', '--size=4']),
+      '--size given twice; give each flag once',
+    );
+    assertUsageError(
+      () => parse(['--fast', '--nofast']),
+      '--fast given twice; give each flag once',
+    );
     assertUsageError(() => parse(['--size']), '--size needs a value (N)');
     assertUsageError(() => parse(['--size', '--fast']), '--size needs a value (N)');
     assertUsageError(() => parse(['--pair', '1']), '--pair needs 2 values (LO HI), got 1');
@@ -142,7 +160,10 @@ describe('parseCommandLine', () => {
     assertUsageError(() => parse(['junk']), /^unexpected argument "junk": values go right after/);
     assertUsageError(() => parse(['--']), /^unexpected argument "--"/);
     assertUsageError(() => parse(['--the_name=']), '--the_name needs a value (VALUE)');
-    assertUsageError(() => parse(['--color', 'bleu']), '--color expects red or blue, got "bleu"; did you mean blue?');
+    assertUsageError(
+      () => parse(['--color', 'bleu']),
+      '--color expects red or blue, got "bleu"; did you mean blue?',
+    );
     assertUsageError(() => parse(['--sizes', '2', '1']), '--sizes must be >= 2, got 1');
   });
 });

@@ -162,7 +162,10 @@ function unknownFlag<C>(
 ): UserError {
   const valued = defs.find((d) => d.name === name.replace(/^no_?/, '') && d.kind !== 'boolean');
   if (valued !== undefined && valued.name !== name) {
-    return new UserError(`${spelled}: --${valued.name} is not a switch; give it ${metavar(valued)}`, 2);
+    return new UserError(
+      `${spelled}: --${valued.name} is not a switch; give it ${metavar(valued)}`,
+      2,
+    );
   }
   const names = defs.flatMap((d) => (d.kind === 'boolean' ? [d.name, `no${d.name}`] : [d.name]));
   const nearest = nearestName(name.replace(/-/g, '_').toLowerCase(), [...names, 'help']);

@@ -24,6 +24,11 @@ const DISCRIMINATOR_64 =
   'conv:4:2:64:relu,conv:4:2:128:relu,conv:4:2:256:relu,conv:4:1:256:relu,conv:4:1:256:relu,' +
   'fc:1024:relu';
 
+/** Splits a command line at whitespace, like a shell without quotes. */
+function words(commandLine: string): string[] {
+  return commandLine.split(/\s+/).filter((word) => word !== '');
+}
+
 function train(argv: string[]): TrainConfig {
   const config = parseTrainArgs(argv);
   assert.notEqual(config, 'help');
@@ -54,7 +59,10 @@ describe('parseTrainArgs defaults', () => {
     assert.equal(config.useBatchNorm, true);
     assert.equal(config.fixStd, true);
     assert.equal(config.forceGrayscale, false);
-    assert.equal(formatSpec(config.generator), 'fc:1024,fc:6272,reshape:7:7:128,deconv:4:2:64,deconv:4:2:1:sigmoid');
+    assert.equal(
+      formatSpec(config.generator),
+      'fc:1024,fc:6272,reshape:7:7:128,deconv:4:2:64,deconv:4:2:1:sigmoid',
+    );
     assert.equal(formatSpec(config.discriminator), DEFAULT_DISCRIMINATOR_SPEC);
     assert.equal(config.dataset, undefined);
     assert.equal(config.maxImages, undefined);
@@ -74,11 +82,14 @@ describe('parseTrainArgs defaults', () => {
     assert.equal(config.resume, undefined);
     assert.match(config.out, /^runs[/\\]\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$/);
     assert.equal(config.logdir, path.join(config.out, 'tensorboard'));
-    assert.deepEqual({ ...config, out: undefined, logdir: undefined }, {
-      ...DEFAULT_TRAIN_CONFIG,
-      out: undefined,
-      logdir: undefined,
-    });
+    assert.deepEqual(
+      { ...config, out: undefined, logdir: undefined },
+      {
+        ...DEFAULT_TRAIN_CONFIG,
+        out: undefined,
+        logdir: undefined,
+      },
+    );
   });
 
   it('are frozen, and each parse gets its own copy', () => {
@@ -101,18 +112,14 @@ describe('parseTrainArgs defaults', () => {
 
 describe('parseTrainArgs flags', () => {
   it("reads the presentation's CelebA command line", () => {
-    const config = train([
-      '--dataset', 'celebA/img_align_celeba/',
-      '--scale_dataset', '64', '64',
-      '--categorical_cardinality', '20', '20', '20',
-      '--num_continuous', '1',
-      '--style_size', '128',
-      '--continuous_lambda', '10',
-      '--discriminator', DISCRIMINATOR_64,
-      '--generator', GENERATOR_64,
-      '--plot_every', '400',
-      '--force_grayscale',
-    ]);
+    const config = train(
+      words(
+        `--dataset celebA/img_align_celeba/ --scale_dataset 64 64 ` +
+          `--categorical_cardinality 20 20 20 --num_continuous 1 --style_size 128 ` +
+          `--continuous_lambda 10 --discriminator ${DISCRIMINATOR_64} --generator ` +
+          `${GENERATOR_64} --plot_every 400 --force_grayscale`,
+      ),
+    );
     assert.equal(config.dataset, 'celebA/img_align_celeba/');
     assert.deepEqual(config.scale, { width: 64, height: 64 });
     assert.deepEqual(config.categoricalCardinality, [20, 20, 20]);
@@ -127,14 +134,15 @@ describe('parseTrainArgs flags', () => {
   });
 
   it('reads every other flag', () => {
-    const config = train([
-      '--max_images=1000', '--squash', '--labels', 'attrs.txt', '--cache_dir', '/tmp/c',
-      '--nouse_batch_norm', '--nofix_std', '--epochs', '3', '--batch_size', '16',
-      '--generator_lr', '5e-4', '--discriminator_lr', '0.0001', '--categorical_lambda', '0.5',
-      '--seed', '7', '--precision', 'bfloat16', '--out', 'o', '--resume', 'r',
-      '--checkpoint_every', '50', '--keep_checkpoints', '1', '--log_every', '10',
-      '--logdir', 'tb', '--threads', '2', '--quiet',
-    ]);
+    const config = train(
+      words(
+        `--max_images=1000 --squash --labels attrs.txt --cache_dir /tmp/c ` +
+          `--nouse_batch_norm --nofix_std --epochs 3 --batch_size 16 --generator_lr 5e-4 ` +
+          `--discriminator_lr 0.0001 --categorical_lambda 0.5 --seed 7 --precision bfloat16 ` +
+          `--out o --resume r --checkpoint_every 50 --keep_checkpoints 1 --log_every 10 ` +
+          `--logdir tb --threads 2 --quiet`,
+      ),
+    );
     assert.equal(config.maxImages, 1000);
     assert.equal(config.squash, true);
     assert.equal(config.labels, 'attrs.txt');
@@ -160,7 +168,9 @@ describe('parseTrainArgs flags', () => {
   });
 
   it('accepts kebab-case and --flag=value', () => {
-    const config = train(['--batch-size=32', '--plot-every', '10', '--use-batch-norm', '--scale-dataset=32,48']);
+    const config = train(
+      words(`--batch-size=32 --plot-every 10 --use-batch-norm --scale-dataset=32,48`),
+    );
     assert.equal(config.batchSize, 32);
     assert.equal(config.plotEvery, 10);
     assert.deepEqual(config.scale, { width: 32, height: 48 });
@@ -223,7 +233,10 @@ describe('parseTrainArgs errors', () => {
     [['--keep_checkpoints', '0'], '--keep_checkpoints must be >= 1, got 0'],
     [['--log_every', '0'], '--log_every must be >= 1, got 0'],
     [['--seed', '4294967296'], '--seed must be between 0 and 4294967295, got 4294967296'],
-    [['--precision', 'float16'], '--precision expects float32 or bfloat16, got "float16"; did you mean bfloat16?'],
+    [
+      ['--precision', 'float16'],
+      '--precision expects float32 or bfloat16, got "float16"; did you mean bfloat16?',
+    ],
     [['--scale_dataset', '64'], '--scale_dataset needs 2 values (W H), got 1'],
     [['--scale_dataset', '64', '--epochs', '1'], '--scale_dataset needs 2 values (W H), got 1'],
     [['--scale_dataset', '64', '0'], '--scale_dataset must be >= 1, got 0'],
@@ -234,8 +247,14 @@ describe('parseTrainArgs errors', () => {
     [['--out='], '--out needs a value (DIR)'],
     [['--infogan=maybe'], '--infogan is a switch, got "maybe"; use --infogan or --noinfogan'],
     [['--no-batch-size'], '--no-batch-size: --batch_size is not a switch; give it N'],
-    [['--generator', 'fc:1024,reshape:7:7:128,deconv:4:2:1'], /^--generator layer 2 "reshape:7:7:128" : reshape to/],
-    [['--generator', 'fc:6272,reshape:7:7:128,deconv:4:2'], /^--generator layer 3 "deconv:4:2" : expected deconv:/],
+    [
+      ['--generator', 'fc:1024,reshape:7:7:128,deconv:4:2:1'],
+      /^--generator layer 2 "reshape:7:7:128" : reshape to/,
+    ],
+    [
+      ['--generator', 'fc:6272,reshape:7:7:128,deconv:4:2'],
+      /^--generator layer 3 "deconv:4:2" : expected deconv:/,
+    ],
     [['--discriminator', 'conv:4:2:64:lerelu'], /^--discriminator layer 1 .*did you mean lrelu\?/],
     [['--categorical_cardinality', '--num_continuous', '0'], /^--infogan needs at least one code/],
     [['--noinfogan', '--style_size', '0'], /^--noinfogan needs --style_size >= 1/],
@@ -259,7 +278,8 @@ describe('trainHelp', () => {
 
   it('lists every flag with its default', () => {
     for (const def of TRAIN_FLAGS) assert.match(help, new RegExp(`^  --${def.name}\\b`, 'm'));
-    for (const name of ['noinfogan', 'nouse_batch_norm', 'nofix_std']) assert.ok(help.includes(`--${name}`));
+    for (const name of ['noinfogan', 'nouse_batch_norm', 'nofix_std'])
+      assert.ok(help.includes(`--${name}`));
     assert.match(help, /--batch_size N +images per step \(default: 64\)/);
     assert.match(help, /--generator_lr X .*\(default: 0\.001\)/);
     assert.match(help, /--categorical_cardinality K\.\.\. .*\n.*\(default: 10\)/);
@@ -287,26 +307,43 @@ describe('configDifferences and resumeTrainConfig', () => {
   const saved = train(['--out', 'runs/a', '--batch_size', '32', '--epochs', '10']);
 
   it('lists changed fields with their flags and whether resuming may change them', () => {
-    const current = train(['--out', 'runs/a', '--batch_size', '16', '--epochs', '20', '--threads', '999']);
+    const current = train(words(`--out runs/a --batch_size 16 --epochs 20 --threads 999`));
     const differences = configDifferences(saved, current);
     const byKey = Object.fromEntries(differences.map((d) => [d.key, d]));
-    assert.deepEqual(byKey.batchSize, { key: 'batchSize', flag: '--batch_size', saved: 32, current: 16, safe: false });
-    assert.deepEqual(byKey.epochs, { key: 'epochs', flag: '--epochs', saved: 10, current: 20, safe: true });
+    assert.deepEqual(byKey.batchSize, {
+      key: 'batchSize',
+      flag: '--batch_size',
+      saved: 32,
+      current: 16,
+      safe: false,
+    });
+    assert.deepEqual(byKey.epochs, {
+      key: 'epochs',
+      flag: '--epochs',
+      saved: 10,
+      current: 20,
+      safe: true,
+    });
     assert.equal(byKey.threads.safe, true);
     assert.deepEqual(Object.keys(byKey), ['epochs', 'batchSize', 'threads']);
     assert.deepEqual(configDifferences(saved, structuredClone(saved)), []);
   });
 
   it('compares layer specs and nested values by content', () => {
-    const wider = train(['--out', 'runs/a', '--batch_size', '32', '--epochs', '10', '--discriminator', 'conv:4:2:64:lrelu']);
+    const wider = train(
+      words(`--out runs/a --batch_size 32 --epochs 10 --discriminator conv:4:2:64:lrelu`),
+    );
     const [difference] = configDifferences(saved, wider);
     assert.equal(difference.flag, '--discriminator');
     assert.equal(difference.safe, false);
     const scaled = { ...saved, scale: { width: 8, height: 8 } };
-    assert.deepEqual(configDifferences(saved, scaled).map((d) => d.key), ['scale']);
+    assert.deepEqual(
+      configDifferences(saved, scaled).map((d) => d.key),
+      ['scale'],
+    );
   });
 
-  it('marks exactly the brief\'s fields safe', () => {
+  it("marks exactly the brief's fields safe", () => {
     const changed: TrainConfig = {
       ...saved,
       epochs: 11,
@@ -341,9 +378,13 @@ describe('configDifferences and resumeTrainConfig', () => {
 
   it('refuses a given flag that would change the model or data', () => {
     assertUsageError(
-      () => resumeTrainConfig(saved, parsed(['--resume', 'runs/a', '--batch_size', '64', '--seed', '1'])),
-      'cannot change on --resume: --batch_size (saved 32, given 64), --seed (saved 1234, given 1);' +
-        ' start a new run without --resume',
+      () =>
+        resumeTrainConfig(
+          saved,
+          parsed(['--resume', 'runs/a', '--batch_size', '64', '--seed', '1']),
+        ),
+      'cannot change on --resume: --batch_size (saved 32, given 64),' +
+        ' --seed (saved 1234, given 1); start a new run without --resume',
     );
   });
 });

@@ -583,7 +583,7 @@ export function resumeTrainConfig(
   const merged: TrainConfig = structuredClone(saved);
   const takeCurrent = [...given, ...SESSION_KEYS, 'resume' as const];
   for (const key of takeCurrent) Object.assign(merged, { [key]: current[key] });
-  merged.out = given.has('out') ? current.out : current.resume ?? saved.out;
+  merged.out = given.has('out') ? current.out : (current.resume ?? saved.out);
   if (!given.has('logdir')) merged.logdir = path.join(merged.out, 'tensorboard');
   return merged;
 }

@@ -70,7 +70,9 @@ describe('parseSpec', () => {
       discriminator.map((layer) => layer.kind),
       ['conv', 'conv', 'conv', 'conv', 'conv', 'fc'],
     );
-    assert.ok(discriminator.every((layer) => layer.kind !== 'reshape' && layer.activation === 'relu'));
+    assert.ok(
+      discriminator.every((layer) => layer.kind !== 'reshape' && layer.activation === 'relu'),
+    );
   });
 
   it('evaluates sizes with the usual precedence, left to right', () => {
@@ -132,26 +134,39 @@ describe('parseSpec errors', () => {
     assertSpecError(
       'fc:1024,reshape:7:7:128,deconv:4:2',
       'generator',
-      '--generator layer 3 "deconv:4:2" : expected deconv:KERNEL:STRIDE:CHANNELS[:ACTIVATION][:bn|:nobn]',
+      '--generator layer 3 "deconv:4:2" : ' +
+        'expected deconv:KERNEL:STRIDE:CHANNELS[:ACTIVATION][:bn|:nobn]',
     );
     assertSpecError('fc', 'discriminator', /^--discriminator layer 1 "fc" : expected fc:UNITS/);
-    assertSpecError('conv:4:2:64,reshape:7:7', 'discriminator', /layer 2 .*reshape:HEIGHT:WIDTH:CHANNELS/);
+    assertSpecError(
+      'conv:4:2:64,reshape:7:7',
+      'discriminator',
+      /layer 2 .*reshape:HEIGHT:WIDTH:CHANNELS/,
+    );
   });
 
   it('suggests the nearest layer kind', () => {
     assertSpecError(
       'fc:1024,reshape:7:7:128,dconv:4:2:1',
       'generator',
-      /layer 3 "dconv:4:2:1" : unknown layer kind "dconv"; did you mean deconv\? \(valid: conv, deconv, fc, reshape\)/,
+      '--generator layer 3 "dconv:4:2:1" : unknown layer kind "dconv"; did you mean deconv?' +
+        ' (valid: conv, deconv, fc, reshape)',
     );
-    assertSpecError('dense:10', 'discriminator', /unknown layer kind "dense" \(valid: conv, deconv, fc, reshape\)/);
+    assertSpecError(
+      'dense:10',
+      'discriminator',
+      /unknown layer kind "dense" \(valid: conv, deconv, fc, reshape\)/,
+    );
   });
 
   it('lists the valid activations', () => {
     assertSpecError(
       'conv:4:2:64:sigmod',
       'discriminator',
-      /unknown activation "sigmod"; did you mean sigmoid\? valid: relu, lrelu \(leaky_relu\), sigmoid, tanh, identity/,
+      '--discriminator layer 1 "conv:4:2:64:sigmod" : unknown activation "sigmod";' +
+        ' did you mean sigmoid? valid: relu, lrelu (leaky_relu), sigmoid, tanh,' +
+        ' identity (linear),' +
+        ' or bn/nobn',
     );
     assertSpecError('fc:10:swish', 'discriminator', /unknown activation "swish"; valid: relu/);
   });
@@ -164,18 +179,34 @@ describe('parseSpec errors', () => {
     assertSpecError('conv:4:2:1/3', 'discriminator', /CHANNELS "1\/3" is 0.3333, not a positive/);
     assertSpecError('fc:100000x100000', 'discriminator', /is 10000000000, larger than 2147483647/);
     assertSpecError('fc:4/0', 'discriminator', /UNITS "4\/0" is Infinity, not a positive integer/);
-    assertSpecError('deconv:4:2:sigmoid', 'discriminator', /CHANNELS "sigmoid" is not a number; expected deconv:/);
+    assertSpecError(
+      'deconv:4:2:sigmoid',
+      'discriminator',
+      /CHANNELS "sigmoid" is not a number; expected deconv:/,
+    );
   });
 
   it('refuses empty specs, empty layers and empty fields', () => {
-    assertSpecError('  ', 'generator', /^--generator is empty: expected comma-separated layers such as fc:1024/);
-    assertSpecError('conv:4:2:64,', 'discriminator', /layer 2 "" : empty layer; remove the stray comma/);
+    assertSpecError(
+      '  ',
+      'generator',
+      /^--generator is empty: expected comma-separated layers such as fc:1024/,
+    );
+    assertSpecError(
+      'conv:4:2:64,',
+      'discriminator',
+      /layer 2 "" : empty layer; remove the stray comma/,
+    );
     assertSpecError('conv:4:2:64,,fc:10', 'discriminator', /layer 2 "" : empty layer/);
     assertSpecError('fc:1024:', 'discriminator', /layer 1 "fc:1024:" : expected fc:UNITS/);
   });
 
   it('refuses options a layer cannot take or takes twice', () => {
-    assertSpecError('fc:8,reshape:2:2:2:relu', 'discriminator', /layer 2 .* expected reshape:HEIGHT/);
+    assertSpecError(
+      'fc:8,reshape:2:2:2:relu',
+      'discriminator',
+      /layer 2 .* expected reshape:HEIGHT/,
+    );
     assertSpecError('fc:8:relu:tanh', 'discriminator', /two activations/);
     assertSpecError('fc:8:bn:nobn', 'discriminator', /bn or nobn twice/);
   });
@@ -184,15 +215,24 @@ describe('parseSpec errors', () => {
     assertSpecError(
       'deconv:4:2:1',
       'generator',
-      /layer 1 "deconv:4:2:1" : deconv needs an image but the noise vector comes in; put reshape:H:W:C before it/,
+      '--generator layer 1 "deconv:4:2:1" : deconv needs an image but the noise vector comes in;' +
+        ' put reshape:H:W:C before it',
     );
-    assertSpecError('conv:4:2:8,fc:10,conv:4:2:8', 'discriminator', /layer 3 .*the layer before gives a vector/);
+    assertSpecError(
+      'conv:4:2:8,fc:10,conv:4:2:8',
+      'discriminator',
+      /layer 3 .*the layer before gives a vector/,
+    );
     assertSpecError(
       'fc:1024,reshape:7:7:128',
       'generator',
       /layer 2 "reshape:7:7:128" : reshape to 7x7x128 = 6272 values, but the fc before gives 1024/,
     );
-    assertSpecError('fc:1024,fc:10', 'generator', /layer 2 "fc:10" : the generator must end in an image/);
+    assertSpecError(
+      'fc:1024,fc:10',
+      'generator',
+      /layer 2 "fc:10" : the generator must end in an image/,
+    );
   });
 
   it('accepts what the order rules allow', () => {

@@ -112,8 +112,7 @@ export function formatSpec(layers: readonly LayerSpec[]): string {
 
 function formatLayer(layer: LayerSpec): string {
   if (layer.kind === 'reshape') return `reshape:${layer.height}:${layer.width}:${layer.channels}`;
-  const sizes =
-    layer.kind === 'fc' ? [layer.units] : [layer.kernel, layer.stride, layer.channels];
+  const sizes = layer.kind === 'fc' ? [layer.units] : [layer.kernel, layer.stride, layer.channels];
   const activation = layer.activation === 'relu' ? [] : [layer.activation];
   const batchNorm = layer.batchNorm === undefined ? [] : [layer.batchNorm ? 'bn' : 'nobn'];
   return [layer.kind, ...sizes, ...activation, ...batchNorm].join(':');
@@ -248,22 +247,20 @@ interface TokenReader {
 
 function readSum(reader: TokenReader): number {
   let value = readProduct(reader);
-  for (let op = reader.tokens[reader.next]; op === '+' || op === '-'; ) {
-    reader.next++;
+  while (['+', '-'].includes(reader.tokens[reader.next])) {
+    const op = reader.tokens[reader.next++];
     const right = readProduct(reader);
     value = op === '+' ? value + right : value - right;
-    op = reader.tokens[reader.next];
   }
   return value;
 }
 
 function readProduct(reader: TokenReader): number {
   let value = readFactor(reader);
-  for (let op = reader.tokens[reader.next]; op !== undefined && '*/xX'.includes(op); ) {
-    reader.next++;
+  while (['*', '/', 'x', 'X'].includes(reader.tokens[reader.next])) {
+    const op = reader.tokens[reader.next++];
     const right = readFactor(reader);
     value = op === '/' ? value / right : value * right;
-    op = reader.tokens[reader.next];
   }
   return roundNearInteger(value);
 }
