@@ -1,0 +1,112 @@
+/**
+ * The `infogan` command line: parses, validates and calls the library. Every error a user can
+ * cause ends here as one line (exit code 2 for usage errors, 1 otherwise); `--debug` adds the
+ * stack trace.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nearestName } from '../config/flags';
+import { parseSampleArgs, sampleHelp } from '../config/sample';
+import { parseTrainCommandLine, resumeTrainConfig, trainHelp, type TrainConfig }
+  from '../config/train';
+import { sample } from '../train/sample';
+import { readRunConfig } from '../train/run';
+import { train } from '../train/trainer';
+import { ConsoleLogger, UserError, type Logger } from '../util/log';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  train: { summary: 'train an InfoGAN on a folder of images or MNIST', run: runTrain },
+  sample: { summary: 'draw traversal grids or random samples from a trained run', run: runSample },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return ['usage: infogan <command> [flags]   (infogan <command> --help for its flags)', '',
+    'commands:', ...lines].join('\n');
+}
+
+async function runTrain(argv: string[]): Promise<number> {
+  const parsed = parseTrainCommandLine(argv);
+  if (parsed === 'help') {
+    process.stdout.write(trainHelp() + '\n');
+    return 0;
+  }
+  let config: TrainConfig = parsed.config;
+  if (config.resume) config = resumeTrainConfig(savedConfig(config.resume), parsed);
+  const log = new ConsoleLogger(config.quiet);
+  const stop = installStopHandler(log);
+  try {
+    const result = await train(config, log, { shouldStop: () => stop.requested !== null });
+    if (stop.requested) return stop.requested === 'SIGINT' ? 130 : 143;
+    return result.finished === 'completed' ? 0 : 1;
+  } finally {
+    stop.remove();
+  }
+}
+
+function savedConfig(runDir: string): TrainConfig {
+  if (!fs.existsSync(path.join(runDir, 'config.json'))) {
+    throw new UserError(`--resume ${runDir}: no config.json there; expected a run folder ` +
+      'written by infogan train', 2);
+  }
+  return readRunConfig(runDir);
+}
+
+/**
+ * First Ctrl-C (or SIGTERM): finish the current step, checkpoint, flush logs, exit 130 (143).
+ * A second one exits at once.
+ */
+function installStopHandler(log: Logger) {
+  const state = { requested: null as NodeJS.Signals | null, remove: () => {} };
+  const handler = (signal: NodeJS.Signals) => {
+    if (state.requested) process.exit(signal === 'SIGINT' ? 130 : 143);
+    state.requested = signal;
+    log.warn(`${signal}: finishing this step and writing a checkpoint (again to quit at once)`);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  state.remove = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  return state;
+}
+
+async function runSample(argv: string[]): Promise<number> {
+  const config = parseSampleArgs(argv);
+  if (config === 'help') {
+    process.stdout.write(sampleHelp() + '\n');
+    return 0;
+  }
+  sample(config, new ConsoleLogger(false));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage() + '\n');
+    return command ? 0 : 2;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    const nearest = nearestName(command, Object.keys(COMMANDS));
+    throw new UserError(`unknown command ${command}` +
+      `${nearest ? `; did you mean ${nearest}?` : `; expected one of ${Object.keys(COMMANDS).join(', ')}`}`, 2);
+  }
+  return entry.run(rest);
+}
+
+/** Runs `main` and turns any error into one line on stderr and an exit code. */
+export function runCli(argv: string[]): void {
+  const debug = argv.includes('--debug');
+  main(argv).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    const userError = error instanceof UserError;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`infogan: ${message.split('\n')[0]}\n`);
+    if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    process.exitCode = userError ? error.exitCode : 1;
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Latent traversals: pictures of what each code does, drawn from FIXED noise so that grids from
+ * different iterations (and runs with the same seed) compare.
+ *
+ * - categorical code i: one row per category, one column per fixed noise sample;
+ * - continuous code j: one row per fixed noise sample, the code swept over a range in columns
+ *   (by default linspace(-2, 2, 10), past the training range [-1, 1]).
+ * Every other code stays at its fixed value for that row or column (continuous codes at 0).
+ */
+import { Generator, Tensor, full, linspace, noGrad, randint, randn, tidy, tensor } from '../torch';
+import type { InfoGAN } from '../model/infogan';
+import { encodePng } from '../util/png';
+
+export interface Grid {
+  /** `categorical_0`, `continuous_1`, or `samples`. */
+  name: string;
+  /** [rows, columns, channels, height, width] images in [0, 1] as a float array. */
+  png: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+export interface TraversalOptions {
+  /** Seed of the fixed noise; the same seed gives the same noise at every iteration. */
+  seed: number;
+  /** Columns of a categorical grid and rows of a continuous grid. Default: 10. */
+  samples?: number;
+  /** Sweep of continuous codes. Default: [-2, 2]. */
+  range?: [number, number];
+  /** Columns of a continuous grid. Default: 10. */
+  steps?: number;
+}
+
+/** The fixed parts of a traversal: style noise and categorical codes per sample. */
+interface FixedNoise {
+  style: Tensor | null;
+  categorical: Tensor[];
+}
+
+function fixedNoise(model: InfoGAN, samples: number, seed: number): FixedNoise {
+  const rng = new Generator(seed);
+  const style = model.config.styleSize > 0 ? randn([samples, model.config.styleSize], rng) : null;
+  const categorical = model.categorical.map((k) => randint(k, [samples], rng));
+  return { style, categorical };
+}
+
+/** One grid per code, named `categorical_<i>` and `continuous_<j>`. */
+export function traversalGrids(model: InfoGAN, options: TraversalOptions): Grid[] {
+  const grids: Grid[] = [];
+  model.categorical.forEach((_, i) => grids.push(categoricalGrid(model, i, options)));
+  for (let j = 0; j < model.numContinuous; j++) grids.push(continuousGrid(model, j, options));
+  if (grids.length === 0) grids.push(randomGrid(model, options.samples ?? 10, 10, options.seed));
+  return grids;
+}
+
+/** Rows = categories of code `index`, columns = fixed noise samples. */
+export function categoricalGrid(model: InfoGAN, index: number, options: TraversalOptions): Grid {
+  const samples = options.samples ?? 10;
+  const rows = model.categorical[index];
+  return render(model, `categorical_${index}`, rows, samples, () => {
+    const fixed = fixedNoise(model, samples, options.seed);
+    const repeatRows = (t: Tensor) => t.repeat(t.shape.length === 1 ? [rows] : [rows, 1]);
+    const style = fixed.style ? repeatRows(fixed.style) : null;
+    const categorical = fixed.categorical.map((codes, i) => i === index
+      ? tensor(BigInt64Array.from({ length: rows * samples }, (_, n) => BigInt(Math.floor(n / samples))),
+        [rows * samples])
+      : repeatRows(codes));
+    const continuous = model.numContinuous > 0 ? full([rows * samples, model.numContinuous], 0) : null;
+    return model.latentFrom(style, categorical, continuous);
+  });
+}
+
+/** Rows = fixed noise samples, columns = continuous code `index` swept over the range. */
+export function continuousGrid(model: InfoGAN, index: number, options: TraversalOptions): Grid {
+  const rows = options.samples ?? 10;
+  const steps = options.steps ?? 10;
+  const [low, high] = options.range ?? [-2, 2];
+  return render(model, `continuous_${index}`, rows, steps, () => {
+    const fixed = fixedNoise(model, rows, options.seed);
+    // Row r, column c -> example r * steps + c: each fixed sample repeated across the sweep.
+    const order = tensor(BigInt64Array.from({ length: rows * steps }, (_, n) =>
+      BigInt(Math.floor(n / steps))), [rows * steps]);
+    const style = fixed.style ? fixed.style.indexSelect(0, order) : null;
+    const categorical = fixed.categorical.map((codes) => codes.indexSelect(0, order));
+    const values = Float32Array.from({ length: rows * steps * model.numContinuous }, (_, n) => {
+      const example = Math.floor(n / model.numContinuous);
+      const code = n % model.numContinuous;
+      return code === index ? low + ((high - low) * (example % steps)) / Math.max(1, steps - 1) : 0;
+    });
+    const continuous = tensor(values, [rows * steps, model.numContinuous]);
+    return model.latentFrom(style, categorical, continuous);
+  });
+}
+
+/** `rows x columns` random samples from the priors. */
+export function randomGrid(model: InfoGAN, rows: number, columns: number, seed: number): Grid {
+  return render(model, 'samples', rows, columns, () => {
+    const codes = model.sampleLatent(rows * columns, new Generator(seed));
+    return codes.latent;
+  });
+}
+
+/** Generates the latents row by row in evaluation mode and tiles them with 1-pixel gaps. */
+function render(model: InfoGAN, name: string, rows: number, columns: number,
+  makeLatent: () => Tensor): Grid {
+  const wasTraining = model.generator.isTraining;
+  model.generator.eval();
+  try {
+    const images = tidy(() => noGrad(() => model.generate(makeLatent())).toFloat32Array());
+    return tile(name, images, rows, columns, model.image.height, model.image.width,
+      model.image.channels as 1 | 3);
+  } finally {
+    model.generator.train(wasTraining);
+  }
+}
+
+/** Lays out [rows * columns, channels, height, width] floats in [0, 1] as one PNG. */
+export function tile(name: string, images: Float32Array, rows: number, columns: number,
+  height: number, width: number, channels: 1 | 3): Grid {
+  const gap = 1;
+  const gridWidth = columns * (width + gap) + gap;
+  const gridHeight = rows * (height + gap) + gap;
+  const pixels = new Uint8Array(gridWidth * gridHeight * channels).fill(255);
+  const plane = height * width;
+  for (let n = 0; n < rows * columns; n++) {
+    const top = gap + Math.floor(n / columns) * (height + gap);
+    const left = gap + (n % columns) * (width + gap);
+    const base = n * channels * plane;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const out = ((top + y) * gridWidth + left + x) * channels;
+        for (let c = 0; c < channels; c++) {
+          const value = images[base + c * plane + y * width + x];
+          pixels[out + c] = Math.max(0, Math.min(255, Math.round(value * 255)));
+        }
+      }
+    }
+  }
+  return { name, png: encodePng(pixels, gridWidth, gridHeight, channels), width: gridWidth,
+    height: gridHeight, channels };
+}

@@ -1,0 +1,81 @@
+/**
+ * Reading a run folder back: its config, the model's image shape, and a trained model from one of
+ * its checkpoints. Used by `sample`, and by anything else that looks at a trained generator.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainConfig } from '../config/train';
+import { InfoGAN, type ImageShape } from '../model/infogan';
+import { parseSpec } from '../model/spec';
+import { UserError, type Logger } from '../util/log';
+import { loadCheckpoint, restoreModel } from './checkpoint';
+
+/** What `train` writes to <run>/model.json: enough to rebuild the networks. */
+export interface ModelRecord {
+  image: ImageShape;
+  latentSize: number;
+  categorical: number[];
+  numContinuous: number;
+  styleSize: number;
+  fixStd: boolean;
+}
+
+export function modelRecord(model: InfoGAN): ModelRecord {
+  return {
+    image: model.image,
+    latentSize: model.latentSize,
+    categorical: model.categorical,
+    numContinuous: model.numContinuous,
+    styleSize: model.config.styleSize,
+    fixStd: model.config.fixStd,
+  };
+}
+
+function readJson(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`${file} not found: is ${path.dirname(file)} a run folder written by ` +
+      `infogan train? (${what})`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new UserError(`${file} is not valid JSON (${what}); the run folder is damaged`);
+  }
+}
+
+/** The config a run was trained with, spec strings parsed back into layers. */
+export function readRunConfig(runDir: string): TrainConfig {
+  const raw = readJson(path.join(runDir, 'config.json'), 'the run settings');
+  return {
+    ...raw,
+    generator: parseSpec(String(raw.generator), 'generator'),
+    discriminator: parseSpec(String(raw.discriminator), 'discriminator'),
+  } as unknown as TrainConfig;
+}
+
+export function readModelRecord(runDir: string): ModelRecord {
+  return readJson(path.join(runDir, 'model.json'), 'the model layout') as unknown as ModelRecord;
+}
+
+/** The trained model of a run, in evaluation mode, from its newest (or the given) checkpoint. */
+export function loadTrainedModel(runDir: string, log: Logger, iteration?: number):
+  { model: InfoGAN; config: TrainConfig; iteration: number } {
+  const config = readRunConfig(runDir);
+  const record = readModelRecord(runDir);
+  const model = new InfoGAN(config, record.image);
+  const checkpoint = loadCheckpoint(runDir, log, iteration);
+  try {
+    restoreModel(model, checkpoint);
+  } catch (error) {
+    model.dispose();
+    throw new UserError(`${checkpoint.file} does not match ${runDir}/config.json: ` +
+      (error as Error).message);
+  } finally {
+    for (const t of checkpoint.tensors.values()) t.dispose();
+  }
+  model.train(false);
+  return { model, config, iteration: checkpoint.progress.iteration };
+}

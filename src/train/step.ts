@@ -1,0 +1,71 @@
+/**
+ * One InfoGAN training step: a discriminator update on a real batch and a detached fake batch,
+ * then a generator + Q update on the same fake batch.
+ */
+import { Adam, F, Generator, Tensor, full, tidy } from '../torch';
+import { InfoGAN, informationLoss } from '../model/infogan';
+
+export interface StepLosses {
+  /** -[log D(x) + log(1 - D(G(z)))], the discriminator's loss (binary cross-entropy). */
+  discriminator: number;
+  /** -log D(G(z)), the generator's non-saturating adversarial loss. */
+  generator: number;
+  /** lambda_cat * categorical + lambda_cont * continuous: -L_I, the information loss. */
+  information: number;
+  /** -sum log Q(c_cat | G(z)) over categorical codes (batch mean). */
+  categorical: number;
+  /** -sum log Q(c_cont | G(z)) over continuous codes (batch mean). */
+  continuous: number;
+  /** Mean D(x) on the real batch. */
+  realScore: number;
+  /** Mean D(G(z)) on the fake batch, before the discriminator update. */
+  fakeScore: number;
+}
+
+export interface StepContext {
+  model: InfoGAN;
+  generatorOptimizer: Adam;
+  discriminatorOptimizer: Adam;
+  rng: Generator;
+  lambdas: { categorical: number; continuous: number };
+}
+
+/** Runs one step on `real` ([batch, channels, height, width] in [0, 1]); frees what it makes. */
+export function trainStep(context: StepContext, real: Tensor): StepLosses {
+  const { model, generatorOptimizer, discriminatorOptimizer, rng, lambdas } = context;
+  return tidy(() => {
+    const batch = real.shape[0];
+    const ones = full([batch, 1], 1);
+    const zeros = full([batch, 1], 0);
+    const codes = model.sampleLatent(batch, rng);
+    const fake = model.generate(codes.latent);
+
+    // Discriminator: maximise log D(x) + log(1 - D(G(z))), i.e. minimise the two BCE terms.
+    discriminatorOptimizer.zeroGrad();
+    const realLogits = model.realFakeLogits(model.features(real));
+    const fakeLogits = model.realFakeLogits(model.features(fake.detach()));
+    const discriminatorLoss = F.bceWithLogits(realLogits, ones).add(F.bceWithLogits(fakeLogits, zeros));
+    discriminatorLoss.backward();
+    discriminatorOptimizer.step();
+
+    // Generator and Q: fool D (non-saturating: maximise log D(G(z))) and maximise L_I, so the
+    // codes stay recoverable from the image.
+    generatorOptimizer.zeroGrad();
+    const fakeFeatures = model.features(fake);
+    const generatorLoss = F.bceWithLogits(model.realFakeLogits(fakeFeatures), ones);
+    const information = informationLoss(model.predictCodes(fakeFeatures), codes, lambdas);
+    const total = information.total ? generatorLoss.add(information.total) : generatorLoss;
+    total.backward();
+    generatorOptimizer.step();
+
+    return {
+      discriminator: discriminatorLoss.item(),
+      generator: generatorLoss.item(),
+      information: information.total?.item() ?? 0,
+      categorical: information.categorical?.item() ?? 0,
+      continuous: information.continuous?.item() ?? 0,
+      realScore: realLogits.sigmoid().mean().item(),
+      fakeScore: fakeLogits.sigmoid().mean().item(),
+    };
+  });
+}

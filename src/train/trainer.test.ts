@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
+import { Adam, Generator, rand } from '../torch';
+import { InfoGAN } from '../model/infogan';
+import { pngInfo } from '../util/png';
+import { MemoryLogger } from '../util/log';
+import { loadCheckpoint, restoreTrainingState, saveCheckpoint } from './checkpoint';
+import { trainStep, type StepLosses } from './step';
+import { createTrainingState, train } from './trainer';
+
+const MNIST_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets', 'mnist');
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'infogan-train-test-'));
+after(() => fs.rmSync(temp, { recursive: true, force: true }));
+
+function smallRun(name: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const out = path.join(temp, name);
+  return {
+    ...structuredClone(DEFAULT_TRAIN_CONFIG) as TrainConfig,
+    dataset: MNIST_DIR,
+    maxImages: 256,
+    batchSize: 32,
+    epochs: 1,
+    plotEvery: 4,
+    checkpointEvery: 4,
+    threads: 2,
+    out,
+    logdir: path.join(out, 'tensorboard'),
+    cacheDir: path.join(temp, 'cache'),
+    ...overrides,
+  };
+}
+
+function tensorBytes(state: ReturnType<typeof createTrainingState>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [prefix, module] of state.model.modules()) {
+    for (const [name, t] of module.stateDict()) {
+      out.set(`${prefix}.${name}`, Buffer.from(t.toBytes()).toString('base64'));
+    }
+  }
+  return out;
+}
+
+describe('train on a slice of the real MNIST', () => {
+  it('writes config, grids per code and iteration, checkpoints and TensorBoard events', async () => {
+    const config = smallRun('short');
+    const log = new MemoryLogger();
+    const result = await train(config, log);
+    assert.equal(result.iterations, 8);
+    assert.equal(result.finished, 'completed');
+    const grids = fs.readdirSync(path.join(config.out, 'grids')).sort();
+    assert.deepEqual(grids, [
+      'categorical_0_iter_0000004.png', 'categorical_0_iter_0000008.png',
+      'continuous_0_iter_0000004.png', 'continuous_0_iter_0000008.png',
+      'continuous_1_iter_0000004.png', 'continuous_1_iter_0000008.png',
+    ]);
+    // 10 categories x 10 samples of 28x28 with 1-pixel gaps.
+    const png = fs.readFileSync(path.join(config.out, 'grids', 'categorical_0_iter_0000008.png'));
+    assert.deepEqual(pngInfo(png), { width: 10 * 29 + 1, height: 10 * 29 + 1, channels: 1 });
+    const manifest = JSON.parse(fs.readFileSync(
+      path.join(config.out, 'checkpoints', 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.checkpoints.map((c: { iteration: number }) => c.iteration), [4, 8]);
+    const saved = JSON.parse(fs.readFileSync(path.join(config.out, 'config.json'), 'utf8'));
+    assert.equal(saved.generator, 'fc:1024,fc:6272,reshape:7:7:128,deconv:4:2:64,deconv:4:2:1:sigmoid');
+    assert.equal(saved.batchSize, 32);
+    assert.ok(fs.readdirSync(path.join(config.out, 'tensorboard')).some((f) => f.includes('tfevents')));
+    const epochLine = log.lines.find((l) => l.startsWith('epoch 1/1:'));
+    assert.match(epochLine ?? '', /discriminator_objective \d+\.\d+ generator_objective \d+\.\d+ mutual_info_objective/);
+    assert.ok(log.lines.some((l) => l.startsWith('generated image: [28, 28, 1]')));
+  });
+
+  it('resumes exactly where it stopped: the same losses step for step and the same weights', async () => {
+    const whole = smallRun('whole', { epochs: 2, checkpointEvery: 1000 });
+    const wholeLosses: StepLosses[] = [];
+    await train(whole, new MemoryLogger(), { afterStep: (_, l) => wholeLosses.push(l) });
+
+    const interrupted = smallRun('interrupted', { epochs: 2, checkpointEvery: 1000 });
+    const firstLosses: StepLosses[] = [];
+    const first = await train(interrupted, new MemoryLogger(), {
+      afterStep: (_, l) => firstLosses.push(l),
+      shouldStop: () => firstLosses.length === 5,
+    });
+    assert.equal(first.finished, 'interrupted');
+    assert.equal(first.iterations, 5);
+    const resumedLosses: StepLosses[] = [];
+    await train({ ...interrupted, resume: interrupted.out }, new MemoryLogger(),
+      { afterStep: (_, l) => resumedLosses.push(l) });
+    assert.equal(firstLosses.length + resumedLosses.length, 16);
+    assert.deepEqual([...firstLosses, ...resumedLosses], wholeLosses);
+
+    const log = new MemoryLogger();
+    const a = createTrainingState(whole, { height: 28, width: 28, channels: 1 });
+    const b = createTrainingState(whole, { height: 28, width: 28, channels: 1 });
+    const ca = loadCheckpoint(whole.out, log);
+    const cb = loadCheckpoint(interrupted.out, log);
+    restoreTrainingState(a, ca);
+    restoreTrainingState(b, cb);
+    assert.deepEqual(tensorBytes(a), tensorBytes(b));
+    assert.deepEqual(a.rng.getState(), b.rng.getState());
+  });
+});
+
+describe('checkpoints', () => {
+  it('round-trip every tensor bit for bit, with progress and random stream', () => {
+    const config = smallRun('roundtrip');
+    const image = { height: 28, width: 28, channels: 1 as const };
+    const state = createTrainingState(config, image);
+    const real = rand([16, 1, 28, 28], new Generator(9));
+    const context = { ...state, lambdas: { categorical: 1, continuous: 1 } };
+    trainStep(context, real);
+    trainStep(context, real);
+    state.progress.iteration = 2;
+    state.progress.batchInEpoch = 2;
+    saveCheckpoint(config.out, state, { note: 'test' }, 3);
+
+    const copy = createTrainingState({ ...config, seed: 999 }, image);
+    const checkpoint = loadCheckpoint(config.out, new MemoryLogger());
+    restoreTrainingState(copy, checkpoint);
+    assert.deepEqual(tensorBytes(copy), tensorBytes(state));
+    assert.deepEqual(copy.progress, state.progress);
+    assert.equal(copy.generatorOptimizer.steps, 2);
+    const moments = (o: Adam) => [...o.stateDict().tensors.values()].map((t) =>
+      Buffer.from(t.toBytes()).toString('base64'));
+    assert.deepEqual(moments(copy.generatorOptimizer), moments(state.generatorOptimizer));
+    assert.deepEqual(copy.rng.getState(), state.rng.getState());
+    assert.deepEqual(checkpoint.config, { note: 'test' });
+    real.dispose();
+  });
+
+  it('falls back to the previous checkpoint, with a warning, when the newest is damaged', () => {
+    const config = smallRun('fallback');
+    const state = createTrainingState(config, { height: 28, width: 28, channels: 1 });
+    state.progress.iteration = 1;
+    saveCheckpoint(config.out, state, {}, 3);
+    state.progress.iteration = 2;
+    const newest = saveCheckpoint(config.out, state, {}, 3);
+    const bytes = fs.readFileSync(newest);
+    fs.writeFileSync(newest, bytes.subarray(0, bytes.length - 100));
+    const log = new MemoryLogger();
+    const loaded = loadCheckpoint(config.out, log);
+    assert.equal(loaded.progress.iteration, 1);
+    assert.equal(log.warnings.length, 1);
+    assert.match(log.warnings[0], /step-000000002\.safetensors is unusable \(checksum mismatch\)/);
+  });
+
+  it('keeps only the newest K checkpoints', () => {
+    const config = smallRun('keep');
+    const state = createTrainingState(config, { height: 28, width: 28, channels: 1 });
+    for (let i = 1; i <= 5; i++) {
+      state.progress.iteration = i;
+      saveCheckpoint(config.out, state, {}, 2);
+    }
+    const files = fs.readdirSync(path.join(config.out, 'checkpoints')).sort();
+    assert.deepEqual(files, ['manifest.json', 'step-000000004.safetensors', 'step-000000005.safetensors']);
+  });
+});
+
+describe('a training step', () => {
+  it('leaves the discriminator unchanged in the generator step and changes the generator', () => {
+    const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
+      new Generator(11));
+    const snapshot = (params: { toBytes(): Uint8Array }[]) =>
+      params.map((p) => Buffer.from(p.toBytes()).toString('base64'));
+    // With D's learning rate at 0, only the generator + Q step can move anything.
+    const context = {
+      model, rng: new Generator(12), lambdas: { categorical: 1, continuous: 1 },
+      generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
+      discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
+    };
+    const headBefore = snapshot(model.realFakeHead.parameters());
+    const bodyBefore = snapshot(model.discriminatorBody.parameters());
+    const generatorBefore = snapshot(model.generator.parameters());
+    const real = rand([16, 1, 28, 28], new Generator(13));
+    trainStep(context, real);
+    assert.deepEqual(snapshot(model.realFakeHead.parameters()), headBefore);
+    assert.deepEqual(snapshot(model.discriminatorBody.parameters()), bodyBefore);
+    assert.notDeepEqual(snapshot(model.generator.parameters()), generatorBefore);
+    real.dispose();
+    model.dispose();
+  });
+});

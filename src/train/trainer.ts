@@ -1,0 +1,305 @@
+/**
+ * `infogan train`: loads the data, builds the model, and trains it, writing the run folder:
+ *
+ *   <out>/config.json               every setting, for --resume and for comparing runs
+ *   <out>/checkpoints/              step-<iteration>.safetensors + manifest.json
+ *   <out>/grids/                    <code>_iter_<iteration>.png traversals from fixed noise
+ *   <out>/tensorboard/              scalars, traversal images, histograms, hyperparameters
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TrainConfig } from '../config/train';
+import { loadDataset } from '../data';
+import { batchToFloat } from '../data/batch';
+import { shuffledOrder } from '../data/random';
+import type { ImageDataset } from '../data/types';
+import { InfoGAN } from '../model/infogan';
+import { formatSpec } from '../model/spec';
+import { EventWriter } from '../tensorboard';
+import { Adam, Generator, noGrad, setAutocast, setThreads, tensor, tidy } from '../torch';
+import { writeFileAtomic } from '../util/atomic';
+import { UserError, formatDuration, type Logger } from '../util/log';
+import {
+  loadCheckpoint, restoreTrainingState, saveCheckpoint, type Progress, type TrainingState,
+} from './checkpoint';
+import { traversalGrids } from './grids';
+import { modelRecord } from './run';
+import { trainStep, type StepLosses } from './step';
+
+export interface TrainResult {
+  /** Training steps done in total (including those before a resume). */
+  iterations: number;
+  /** Why it stopped: all epochs done, or a signal asked it to stop early. */
+  finished: 'completed' | 'interrupted';
+  /** The newest checkpoint written. */
+  checkpoint: string;
+  /** Per-epoch mean losses of this session, oldest first. */
+  epochs: EpochSummary[];
+}
+
+export interface EpochSummary extends StepLosses {
+  epoch: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainHooks {
+  /** Checked after each step; when it returns true, training checkpoints and stops. */
+  shouldStop?: () => boolean;
+  /** Called after each step (tests use it to stop at a chosen iteration). */
+  afterStep?: (iteration: number, losses: StepLosses) => void;
+}
+
+/** The adversarial batch: how many images a step takes; the last partial batch is dropped. */
+function batchesPerEpoch(dataset: ImageDataset, batchSize: number): number {
+  const batches = Math.floor(dataset.count / batchSize);
+  if (batches === 0) {
+    throw new UserError(`--batch_size ${batchSize} is larger than the ${dataset.count} images ` +
+      `loaded from ${dataset.source}; use a smaller --batch_size`, 2);
+  }
+  return batches;
+}
+
+/** Fails before any work when the run folder cannot be written. */
+function prepareRunFolder(out: string): void {
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    const probe = path.join(out, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, 'ok');
+    fs.rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`cannot write the run folder --out ${out} (${code}); ` +
+      'choose a folder you can write to');
+  }
+}
+
+/** The config as stored in config.json: spec layers written back as spec strings. */
+export function serializableConfig(config: TrainConfig): Record<string, unknown> {
+  return { ...config, generator: formatSpec(config.generator),
+    discriminator: formatSpec(config.discriminator) };
+}
+
+export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks = {}):
+  Promise<TrainResult> {
+  setThreads(config.threads, (line) => log.warn(line));
+  prepareRunFolder(config.out);
+  const dataset = await loadDataset({
+    dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,
+    maxImages: config.maxImages, seed: config.seed, squash: config.squash,
+    cacheDir: config.cacheDir, labels: config.labels, threads: config.threads,
+  }, log);
+  const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
+  const state = createTrainingState(config, image);
+  for (const line of state.model.summary) log.info(line);
+  if (config.resume) resume(state, config, log);
+  writeFileAtomic(path.join(config.out, 'config.json'),
+    JSON.stringify(serializableConfig(config), null, 2) + '\n');
+  writeFileAtomic(path.join(config.out, 'model.json'),
+    JSON.stringify(modelRecord(state.model), null, 2) + '\n');
+  const events = new EventWriter(config.logdir ?? path.join(config.out, 'tensorboard'),
+    { resume: Boolean(config.resume) });
+  if (!config.resume) events.hparams(flatConfig(config));
+  try {
+    return await runEpochs(config, dataset, state, events, log, hooks);
+  } finally {
+    events.close();
+    state.model.dispose();
+    state.generatorOptimizer.dispose();
+    state.discriminatorOptimizer.dispose();
+  }
+}
+
+export function createTrainingState(config: TrainConfig,
+  image: { height: number; width: number; channels: 1 | 3 }): TrainingState {
+  const rng = new Generator(config.seed);
+  const model = new InfoGAN(config, image, rng);
+  return {
+    model,
+    rng,
+    generatorOptimizer: new Adam(model.generatorParameters(),
+      { lr: config.generatorLr, betas: [0.5, 0.999] }),
+    discriminatorOptimizer: new Adam(model.discriminatorParameters(),
+      { lr: config.discriminatorLr, betas: [0.5, 0.999] }),
+    progress: { iteration: 0, epoch: 0, batchInEpoch: 0 },
+  };
+}
+
+function resume(state: TrainingState, config: TrainConfig, log: Logger): void {
+  const checkpoint = loadCheckpoint(config.resume!, log);
+  try {
+    restoreTrainingState(state, checkpoint);
+  } catch (error) {
+    throw new UserError(`cannot resume from ${checkpoint.file}: ${(error as Error).message}; ` +
+      'it was written by a different architecture');
+  } finally {
+    for (const t of checkpoint.tensors.values()) t.dispose();
+  }
+  // Learning rates may change on resume; the command line (or saved config) wins.
+  state.generatorOptimizer.lr = config.generatorLr;
+  state.discriminatorOptimizer.lr = config.discriminatorLr;
+  const { iteration, epoch } = state.progress;
+  log.info(`resumed from ${checkpoint.file}: iteration ${iteration}, epoch ${epoch + 1}`);
+}
+
+/** The run's settings as flat key/values for TensorBoard's hyperparameter table. */
+function flatConfig(config: TrainConfig): Record<string, string | number | boolean> {
+  const flat: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(serializableConfig(config))) {
+    if (value === undefined) continue;
+    flat[key] = typeof value === 'object' ? JSON.stringify(value) : value as string | number | boolean;
+  }
+  return flat;
+}
+
+/** Sums of step losses over an epoch, to report means. */
+class LossTotals {
+  private sums: Record<keyof StepLosses, number> = {
+    discriminator: 0, generator: 0, information: 0, categorical: 0, continuous: 0,
+    realScore: 0, fakeScore: 0,
+  };
+  private count = 0;
+
+  add(losses: StepLosses): void {
+    for (const key of Object.keys(this.sums) as (keyof StepLosses)[]) this.sums[key] += losses[key];
+    this.count += 1;
+  }
+
+  means(): StepLosses {
+    const n = Math.max(1, this.count);
+    const out = { ...this.sums };
+    for (const key of Object.keys(out) as (keyof StepLosses)[]) out[key] /= n;
+    return out;
+  }
+
+  get steps(): number {
+    return this.count;
+  }
+}
+
+async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: TrainingState,
+  events: EventWriter, log: Logger, hooks: TrainHooks): Promise<TrainResult> {
+  const perEpoch = batchesPerEpoch(dataset, config.batchSize);
+  const progress = state.progress;
+  const context = {
+    model: state.model, rng: state.rng,
+    generatorOptimizer: state.generatorOptimizer,
+    discriminatorOptimizer: state.discriminatorOptimizer,
+    lambdas: { categorical: config.categoricalLambda, continuous: config.continuousLambda },
+  };
+  const summaries: EpochSummary[] = [];
+  const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
+    dataset.width);
+  let checkpoint = '';
+  let stopped = false;
+  setAutocast(config.precision === 'bfloat16');
+  try {
+    while (progress.epoch < config.epochs && !stopped) {
+      const order = shuffledOrder(dataset.count, config.seed, progress.epoch);
+      const totals = new LossTotals();
+      const bar = log.progress(`epoch ${progress.epoch + 1}/${config.epochs}`, perEpoch);
+      const started = performance.now();
+      while (progress.batchInEpoch < perEpoch) {
+        const start = progress.batchInEpoch * config.batchSize;
+        batchToFloat(dataset, order.subarray(start, start + config.batchSize), batchFloats);
+        const losses = tidy(() => trainStep(context,
+          tensor(batchFloats, [config.batchSize, dataset.channels, dataset.height, dataset.width])));
+        checkFinite(losses, progress.iteration + 1);
+        totals.add(losses);
+        advance(progress, perEpoch);
+        const seconds = (performance.now() - started) / 1000;
+        logScalars(events, config, progress.iteration, losses, state,
+          (totals.steps * config.batchSize) / seconds);
+        bar.update(progress.batchInEpoch === 0 ? perEpoch : progress.batchInEpoch);
+        if (progress.iteration % config.plotEvery === 0) writeGrids(config, state, events);
+        if (progress.iteration % config.checkpointEvery === 0) {
+          checkpoint = saveCheckpoint(config.out, state, serializableConfig(config),
+            config.keepCheckpoints);
+        }
+        hooks.afterStep?.(progress.iteration, losses);
+        await new Promise((resolve) => setImmediate(resolve)); // let signals in
+        if (hooks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+        if (progress.batchInEpoch === 0) break;
+      }
+      bar.finish();
+      if (totals.steps > 0) {
+        const seconds = (performance.now() - started) / 1000;
+        const summary = { ...totals.means(), epoch: progress.batchInEpoch === 0 ? progress.epoch
+          : progress.epoch + 1, imagesPerSecond: (totals.steps * config.batchSize) / seconds };
+        summaries.push(summary);
+        log.info(epochLine(summary, config, state, seconds));
+        events.flush();
+      }
+    }
+  } finally {
+    setAutocast(false);
+  }
+  if (progress.iteration % config.plotEvery !== 0) writeGrids(config, state, events);
+  checkpoint = saveCheckpoint(config.out, state, serializableConfig(config), config.keepCheckpoints);
+  log.info(`${stopped ? 'stopped' : 'finished'} at iteration ${progress.iteration}; ` +
+    `checkpoint ${checkpoint}`);
+  return { iterations: progress.iteration, finished: stopped ? 'interrupted' : 'completed',
+    checkpoint, epochs: summaries };
+}
+
+function advance(progress: Progress, perEpoch: number): void {
+  progress.iteration += 1;
+  progress.batchInEpoch += 1;
+  if (progress.batchInEpoch >= perEpoch) {
+    progress.batchInEpoch = 0;
+    progress.epoch += 1;
+  }
+}
+
+function checkFinite(losses: StepLosses, iteration: number): void {
+  const bad = (Object.entries(losses) as [string, number][]).filter(([, v]) => !Number.isFinite(v));
+  if (bad.length > 0) {
+    throw new UserError(`training diverged at iteration ${iteration}: ` +
+      `${bad.map(([k, v]) => `${k} loss is ${v}`).join(', ')}; the last checkpoint is intact ` +
+      '(try lower learning rates, then --resume)');
+  }
+}
+
+function epochLine(summary: EpochSummary, config: TrainConfig, state: TrainingState,
+  seconds: number): string {
+  return `epoch ${summary.epoch}/${config.epochs}: ` +
+    `discriminator_objective ${summary.discriminator.toFixed(4)} ` +
+    `generator_objective ${summary.generator.toFixed(4)} ` +
+    `mutual_info_objective ${summary.information.toFixed(4)} ` +
+    `generator_lr ${state.generatorOptimizer.lr} discriminator_lr ${state.discriminatorOptimizer.lr} ` +
+    `images/s ${summary.imagesPerSecond.toFixed(0)} time ${formatDuration(seconds)}`;
+}
+
+function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
+  losses: StepLosses, state: TrainingState, imagesPerSecond: number): void {
+  if (iteration % config.logEvery !== 0) return;
+  const scalars: [string, number][] = [
+    ['discriminator_objective', losses.discriminator],
+    ['generator_objective', losses.generator],
+    ['mutual_info_objective', losses.information],
+    ['ll_categorical_objective', losses.categorical],
+    ['ll_continuous_objective', losses.continuous],
+    ['generator_lr', state.generatorOptimizer.lr],
+    ['discriminator_lr', state.discriminatorOptimizer.lr],
+    ['d_real', losses.realScore],
+    ['d_fake', losses.fakeScore],
+    ['images_per_second', imagesPerSecond],
+  ];
+  for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
+}
+
+/** Writes every traversal grid as grids/<code>_iter_<iteration>.png and to TensorBoard. */
+function writeGrids(config: TrainConfig, state: TrainingState, events: EventWriter): void {
+  const folder = path.join(config.out, 'grids');
+  fs.mkdirSync(folder, { recursive: true });
+  const iteration = state.progress.iteration;
+  const grids = noGrad(() => traversalGrids(state.model, { seed: config.seed + 1 }));
+  for (const grid of grids) {
+    const name = `${grid.name}_iter_${String(iteration).padStart(7, '0')}.png`;
+    writeFileAtomic(path.join(folder, name), grid.png);
+    events.image(grid.name.replace('_', '/'), grid.png, grid.width, grid.height, grid.channels,
+      iteration);
+  }
+}

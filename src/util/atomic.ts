@@ -1,0 +1,39 @@
+/**
+ * Writes that never leave a half-written file: write a temporary file beside the target,
+ * fsync it, rename it over the target, then fsync the folder so the rename itself is durable.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const temp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(temp, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let written = 0;
+    while (written < bytes.length) {
+      written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    }
+    fs.fsyncSync(fd);
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(temp, file);
+  syncFolder(path.dirname(file));
+}
+
+function syncFolder(folder: string): void {
+  try {
+    const fd = fs.openSync(folder, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Some file systems cannot fsync a folder; the rename has still happened.
+  }
+}
