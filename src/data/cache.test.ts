@@ -1,0 +1,96 @@
+/**
+ * The decoded-set cache, on a temp copy of a few real CelebA files (the shared set is read-only).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { loadDataset } from './index';
+import { dataset, tempFolder, testLogger } from './testing';
+import type { DatasetOptions } from './types';
+
+describe('decoded-set cache', () => {
+  const temp = tempFolder('cache');
+  const images = path.join(temp.dir, 'faces');
+  const cacheDir = path.join(temp.dir, 'cache');
+  const options: DatasetOptions = { dataset: images, scale: { width: 24, height: 24 }, cacheDir };
+  const load = async (extra: Partial<DatasetOptions> = {}) => {
+    const log = testLogger();
+    const set = await loadDataset({ ...options, ...extra }, log);
+    return { set, log, fromCache: log.lineWith('from cache') !== undefined };
+  };
+  const cacheFiles = () => fs.readdirSync(cacheDir).map((name) => path.join(cacheDir, name));
+
+  before(() => {
+    fs.mkdirSync(images);
+    for (let i = 1; i <= 12; i++) {
+      const name = `${String(i).padStart(6, '0')}.jpg`;
+      fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', name), path.join(images, name));
+    }
+  });
+  after(temp.cleanup);
+
+  it('returns identical bytes, files and labels from the cache on a second load', async () => {
+    const cold = await load();
+    assert.equal(cold.fromCache, false);
+    assert.equal(cacheFiles().length, 1);
+    const warm = await load();
+    assert.equal(warm.fromCache, true);
+    assert.deepEqual(warm.set.pixels, cold.set.pixels);
+    assert.deepEqual(warm.set.files, cold.set.files);
+    assert.deepEqual(warm.set.labels, cold.set.labels);
+    assert.equal(warm.set.labels?.attributes, undefined);
+    // The build's notes are repeated, so a cached run logs what the cold one did.
+    assert.ok(warm.log.lineWith('channels: 3 (12 of 12 images have colour)'));
+  });
+
+  it('misses after a file is touched, and for other settings', async () => {
+    await load();
+    const touched = path.join(images, '000003.jpg');
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(touched, later, later);
+    assert.equal((await load()).fromCache, false);
+    assert.equal((await load()).fromCache, true);
+    assert.equal((await load({ scale: { width: 20, height: 24 } })).fromCache, false);
+    assert.equal((await load({ forceGrayscale: true })).fromCache, false);
+    assert.equal((await load({ maxImages: 5 })).fromCache, false);
+    assert.equal((await load({ maxImages: 5, seed: 1 })).fromCache, false);
+    assert.equal((await load({ maxImages: 5, seed: 1 })).fromCache, true);
+  });
+
+  it('misses when a file is added', async () => {
+    await load();
+    fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', '000013.jpg'), path.join(images, '000013.jpg'));
+    const after = await load();
+    assert.equal(after.fromCache, false);
+    assert.equal(after.set.count, 13);
+    fs.rmSync(path.join(images, '000013.jpg'));
+  });
+
+  it('detects a damaged cache in one line, rebuilds it and never trusts it', async () => {
+    fs.rmSync(cacheDir, { recursive: true });
+    const reference = (await load()).set.pixels;
+    for (const damage of ['flip a pixel byte', 'cut the file short', 'flip a header byte']) {
+      const [file] = cacheFiles();
+      const bytes = fs.readFileSync(file);
+      if (damage === 'flip a pixel byte') bytes[bytes.length - 100] ^= 0xff;
+      if (damage === 'flip a header byte') bytes[60] ^= 0x01;
+      fs.writeFileSync(file, damage === 'cut the file short' ? bytes.subarray(0, bytes.length - 7) : bytes);
+      const rebuilt = await load();
+      assert.equal(rebuilt.fromCache, false, damage);
+      const line = rebuilt.log.lines.filter((l) => l.startsWith('cache ') && l.includes('rebuilding'));
+      assert.equal(line.length, 1, damage);
+      assert.match(line[0], /is damaged \((checksum mismatch|short read|header of)/, damage);
+      assert.deepEqual(rebuilt.set.pixels, reference, damage);
+      assert.equal((await load()).fromCache, true, damage);
+    }
+  });
+
+  it('can be switched off', async () => {
+    const before = fs.readdirSync(cacheDir).length;
+    const result = await load({ cache: false, scale: { width: 8, height: 8 } });
+    assert.equal(result.fromCache, false);
+    assert.equal(fs.readdirSync(cacheDir).length, before);
+  });
+});
