@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nearestName } from '../config/flags';
 import { parseSampleArgs, sampleHelp } from '../config/sample';
-import { parseTrainCommandLine, resumeTrainConfig, trainHelp, type TrainConfig }
+import { configDifferences, parseTrainCommandLine, resumeTrainConfig, trainHelp, type TrainConfig }
   from '../config/train';
 import { sample } from '../train/sample';
 import { readRunConfig } from '../train/run';
@@ -32,8 +32,16 @@ async function runTrain(argv: string[]): Promise<number> {
     return 0;
   }
   let config: TrainConfig = parsed.config;
-  if (config.resume) config = resumeTrainConfig(savedConfig(config.resume), parsed);
+  let changes: string[] = [];
+  if (config.resume) {
+    const saved = savedConfig(config.resume);
+    config = resumeTrainConfig(saved, parsed);
+    changes = configDifferences(saved, config)
+      .filter((d) => parsed.given.has(d.key) && !['out', 'resume', 'logdir'].includes(d.key))
+      .map((d) => `${d.flag} ${JSON.stringify(d.saved)} -> ${JSON.stringify(d.current)}`);
+  }
   const log = new ConsoleLogger(config.quiet);
+  if (changes.length > 0) log.info(`resuming with changed settings: ${changes.join(', ')}`);
   const stop = installStopHandler(log);
   try {
     const result = await train(config, log, { shouldStop: () => stop.requested !== null });

@@ -73,6 +73,9 @@ export interface TrainConfig {
   seed: number;
   /** `--precision`: float32 or bfloat16. Default: float32. */
   precision: Precision;
+  /** `--on_nan`: on NaN/Inf losses or a discriminator that has won, stop, or roll back to the
+   * last checkpoint with halved learning rates. Default: stop. */
+  onNan: 'stop' | 'rollback';
 
   // Run.
   /** `--out DIR`: run folder; parseTrainArgs fills in `runs/<timestamp>` or the --resume folder. */
@@ -128,6 +131,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   continuousLambda: 1,
   seed: 1234,
   precision: 'float32',
+  onNan: 'stop',
   plotEvery: 200,
   checkpointEvery: 1000,
   keepCheckpoints: 3,
@@ -140,6 +144,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
 /** Fields that may change when a run is resumed; any other change makes it a different run. */
 export const RESUME_SAFE_KEYS: ReadonlySet<keyof TrainConfig> = new Set<keyof TrainConfig>([
   'epochs',
+  'onNan',
   'plotEvery',
   'checkpointEvery',
   'keepCheckpoints',
@@ -364,6 +369,15 @@ const TRAINING_FLAGS: TrainFlag[] = [
     choices: ['float32', 'bfloat16'],
     group: 'Training',
     help: 'number format of tensors on the device',
+  },
+  {
+    name: 'on_nan',
+    key: 'onNan',
+    kind: 'choice',
+    choices: ['stop', 'rollback'],
+    group: 'Training',
+    help: 'when losses turn NaN/Inf or D wins for good: stop, or roll back to the last ' +
+      'checkpoint with halved learning rates',
   },
 ];
 

@@ -20,6 +20,8 @@ export interface StepLosses {
   realScore: number;
   /** Mean D(G(z)) on the fake batch, before the discriminator update. */
   fakeScore: number;
+  /** Q's mean predicted std per continuous code, when the std is learned (`--nofix_std`). */
+  continuousStd?: number[];
 }
 
 export interface StepContext {
@@ -53,12 +55,13 @@ export function trainStep(context: StepContext, real: Tensor): StepLosses {
     generatorOptimizer.zeroGrad();
     const fakeFeatures = model.features(fake);
     const generatorLoss = F.bceWithLogits(model.realFakeLogits(fakeFeatures), ones);
-    const information = informationLoss(model.predictCodes(fakeFeatures), codes, lambdas);
+    const prediction = model.predictCodes(fakeFeatures);
+    const information = informationLoss(prediction, codes, lambdas);
     const total = information.total ? generatorLoss.add(information.total) : generatorLoss;
     total.backward();
     generatorOptimizer.step();
 
-    return {
+    const losses: StepLosses = {
       discriminator: discriminatorLoss.item(),
       generator: generatorLoss.item(),
       information: information.total?.item() ?? 0,
@@ -67,5 +70,9 @@ export function trainStep(context: StepContext, real: Tensor): StepLosses {
       realScore: realLogits.sigmoid().mean().item(),
       fakeScore: fakeLogits.sigmoid().mean().item(),
     };
+    if (prediction.continuousLogStd) {
+      losses.continuousStd = prediction.continuousLogStd.detach().exp().mean(0).toArray();
+    }
+    return losses;
   });
 }

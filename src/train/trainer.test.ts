@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
-import { Adam, Generator, rand } from '../torch';
+import { Adam, Generator, rand, tensor } from '../torch';
 import { InfoGAN } from '../model/infogan';
 import { pngInfo } from '../util/png';
 import { MemoryLogger } from '../util/log';
@@ -100,6 +100,43 @@ describe('train on a slice of the real MNIST', () => {
     restoreTrainingState(b, cb);
     assert.deepEqual(tensorBytes(a), tensorBytes(b));
     assert.deepEqual(a.rng.getState(), b.rng.getState());
+  });
+});
+
+describe('divergence', () => {
+  const poison = (state: ReturnType<typeof createTrainingState>) => {
+    const weight = state.model.generator.parameters()[0];
+    const values = weight.toFloat32Array().fill(NaN);
+    const nan = tensor(values, weight.shape);
+    weight.copy_(nan);
+    nan.dispose();
+  };
+
+  it('stops with a message naming the step and the last good checkpoint', async () => {
+    const config = smallRun('nan-stop');
+    await assert.rejects(train(config, new MemoryLogger(), {
+      afterStep: (iteration, _, state) => { if (iteration === 5) poison(state); },
+    }), /training diverged at iteration 6: .*last good checkpoint: .*step-000000004\.safetensors/);
+  });
+
+  it('with --on_nan rollback, restores the last checkpoint, halves the rates and goes on', async () => {
+    const config = smallRun('nan-rollback', { onNan: 'rollback' });
+    const log = new MemoryLogger();
+    let poisoned = false;
+    const result = await train(config, log, {
+      afterStep: (iteration, _, state) => {
+        if (iteration === 5 && !poisoned) {
+          poisoned = true;
+          poison(state);
+        }
+      },
+    });
+    assert.equal(result.finished, 'completed');
+    assert.equal(result.iterations, 8);
+    assert.equal(log.warnings.length, 1);
+    assert.match(log.warnings[0], /diverged at iteration 6.*rolled back to .*step-000000004.*generator 0\.0005, discriminator 0\.0001/);
+    const saved = loadCheckpoint(config.out, log);
+    assert.deepEqual(saved.optimizers.generator.lr, 0.0005);
   });
 });
 

@@ -37,7 +37,7 @@ export interface TrainResult {
   epochs: EpochSummary[];
 }
 
-export interface EpochSummary extends StepLosses {
+export interface EpochSummary extends Omit<StepLosses, 'continuousStd'> {
   epoch: number;
   imagesPerSecond: number;
 }
@@ -46,7 +46,7 @@ export interface TrainHooks {
   /** Checked after each step; when it returns true, training checkpoints and stops. */
   shouldStop?: () => boolean;
   /** Called after each step (tests use it to stop at a chosen iteration). */
-  afterStep?: (iteration: number, losses: StepLosses) => void;
+  afterStep?: (iteration: number, losses: StepLosses, state: TrainingState) => void;
 }
 
 /** The adversarial batch: how many images a step takes; the last partial batch is dropped. */
@@ -151,24 +151,23 @@ function flatConfig(config: TrainConfig): Record<string, string | number | boole
   return flat;
 }
 
+type ScalarLosses = Omit<StepLosses, 'continuousStd'>;
+const SCALAR_KEYS: (keyof ScalarLosses)[] = ['discriminator', 'generator', 'information',
+  'categorical', 'continuous', 'realScore', 'fakeScore'];
+
 /** Sums of step losses over an epoch, to report means. */
 class LossTotals {
-  private sums: Record<keyof StepLosses, number> = {
-    discriminator: 0, generator: 0, information: 0, categorical: 0, continuous: 0,
-    realScore: 0, fakeScore: 0,
-  };
+  private sums = Object.fromEntries(SCALAR_KEYS.map((k) => [k, 0])) as ScalarLosses;
   private count = 0;
 
   add(losses: StepLosses): void {
-    for (const key of Object.keys(this.sums) as (keyof StepLosses)[]) this.sums[key] += losses[key];
+    for (const key of SCALAR_KEYS) this.sums[key] += losses[key];
     this.count += 1;
   }
 
-  means(): StepLosses {
+  means(): ScalarLosses {
     const n = Math.max(1, this.count);
-    const out = { ...this.sums };
-    for (const key of Object.keys(out) as (keyof StepLosses)[]) out[key] /= n;
-    return out;
+    return Object.fromEntries(SCALAR_KEYS.map((k) => [k, this.sums[k] / n])) as ScalarLosses;
   }
 
   get steps(): number {
@@ -189,11 +188,11 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
   const summaries: EpochSummary[] = [];
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
     dataset.width);
-  let checkpoint = '';
+  const guard = new DivergenceGuard(config, state, log);
   let stopped = false;
   setAutocast(config.precision === 'bfloat16');
   try {
-    while (progress.epoch < config.epochs && !stopped) {
+    epochs: while (progress.epoch < config.epochs && !stopped) {
       const order = shuffledOrder(dataset.count, config.seed, progress.epoch);
       const totals = new LossTotals();
       const bar = log.progress(`epoch ${progress.epoch + 1}/${config.epochs}`, perEpoch);
@@ -203,7 +202,12 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         batchToFloat(dataset, order.subarray(start, start + config.batchSize), batchFloats);
         const losses = tidy(() => trainStep(context,
           tensor(batchFloats, [config.batchSize, dataset.channels, dataset.height, dataset.width])));
-        checkFinite(losses, progress.iteration + 1);
+        const trouble = guard.check(losses, progress.iteration + 1);
+        if (trouble) {
+          bar.finish();
+          guard.recover(trouble);
+          continue epochs;
+        }
         totals.add(losses);
         advance(progress, perEpoch);
         const seconds = (performance.now() - started) / 1000;
@@ -211,11 +215,8 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
           (totals.steps * config.batchSize) / seconds);
         bar.update(progress.batchInEpoch === 0 ? perEpoch : progress.batchInEpoch);
         if (progress.iteration % config.plotEvery === 0) writeGrids(config, state, events);
-        if (progress.iteration % config.checkpointEvery === 0) {
-          checkpoint = saveCheckpoint(config.out, state, serializableConfig(config),
-            config.keepCheckpoints);
-        }
-        hooks.afterStep?.(progress.iteration, losses);
+        if (progress.iteration % config.checkpointEvery === 0) guard.checkpoint(false);
+        hooks.afterStep?.(progress.iteration, losses, state);
         await new Promise((resolve) => setImmediate(resolve)); // let signals in
         if (hooks.shouldStop?.()) {
           stopped = true;
@@ -230,6 +231,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
           : progress.epoch + 1, imagesPerSecond: (totals.steps * config.batchSize) / seconds };
         summaries.push(summary);
         log.info(epochLine(summary, config, state, seconds));
+        if (progress.batchInEpoch === 0) logCodeHistograms(events, state, dataset);
         events.flush();
       }
     }
@@ -237,11 +239,126 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     setAutocast(false);
   }
   if (progress.iteration % config.plotEvery !== 0) writeGrids(config, state, events);
-  checkpoint = saveCheckpoint(config.out, state, serializableConfig(config), config.keepCheckpoints);
+  const checkpoint = guard.checkpoint(true);
   log.info(`${stopped ? 'stopped' : 'finished'} at iteration ${progress.iteration}; ` +
     `checkpoint ${checkpoint}`);
   return { iterations: progress.iteration, finished: stopped ? 'interrupted' : 'completed',
     checkpoint, epochs: summaries };
+}
+
+/** Steps in a row with D(G(z)) below this (and D(x) above 1 minus it) before D counts as won. */
+const WON_SCORE = 0.005;
+const WON_STEPS = 1000;
+const MAX_ROLLBACKS = 3;
+
+/**
+ * Watches for divergence (NaN/Inf losses or weights, a discriminator that has won for good),
+ * writes checkpoints only of healthy weights, and either stops with a message naming the step or,
+ * with --on_nan rollback, restores the last checkpoint with halved learning rates.
+ */
+class DivergenceGuard {
+  private wonSince = -1;
+  private rollbacks = 0;
+  private lastCheckpoint = '';
+
+  constructor(private readonly config: TrainConfig, private readonly state: TrainingState,
+    private readonly log: Logger) {}
+
+  /** A description of what went wrong at `iteration`, or null when the step was healthy. */
+  check(losses: StepLosses, iteration: number): string | null {
+    const bad = (Object.entries(losses) as [string, unknown][])
+      .filter(([, v]) => typeof v === 'number' && !Number.isFinite(v));
+    if (bad.length > 0) {
+      return `training diverged at iteration ${iteration}: ` +
+        bad.map(([k, v]) => `${k} loss is ${v}`).join(', ');
+    }
+    const won = losses.fakeScore < WON_SCORE && losses.realScore > 1 - WON_SCORE;
+    if (!won) {
+      this.wonSince = -1;
+    } else if (this.wonSince < 0) {
+      this.wonSince = iteration;
+    } else if (iteration - this.wonSince >= WON_STEPS) {
+      this.wonSince = -1;
+      return `the discriminator has won since iteration ${iteration - WON_STEPS}: ` +
+        `D(G(z)) < ${WON_SCORE} for ${WON_STEPS} steps, so the generator gets no signal`;
+    }
+    return null;
+  }
+
+  /** Rolls back (with --on_nan rollback) or throws a UserError describing `trouble`. */
+  recover(trouble: string): void {
+    const { config, state, log } = this;
+    const canRollback = config.onNan === 'rollback' && this.rollbacks < MAX_ROLLBACKS &&
+      fs.existsSync(path.join(config.out, 'checkpoints', 'manifest.json'));
+    if (!canRollback) {
+      const last = this.lastCheckpoint || 'none yet';
+      throw new UserError(`${trouble}; last good checkpoint: ${last} ` +
+        '(lower the learning rates and --resume, or use --on_nan rollback)');
+    }
+    this.rollbacks += 1;
+    const checkpoint = loadCheckpoint(config.out, log);
+    try {
+      restoreTrainingState(state, checkpoint);
+    } finally {
+      for (const t of checkpoint.tensors.values()) t.dispose();
+    }
+    state.generatorOptimizer.lr = state.generatorOptimizer.lr / 2;
+    state.discriminatorOptimizer.lr = state.discriminatorOptimizer.lr / 2;
+    log.warn(`${trouble}; rolled back to ${checkpoint.file} (iteration ` +
+      `${state.progress.iteration}) with learning rates halved to generator ` +
+      `${state.generatorOptimizer.lr}, discriminator ${state.discriminatorOptimizer.lr} ` +
+      `(rollback ${this.rollbacks} of ${MAX_ROLLBACKS})`);
+  }
+
+  /**
+   * Saves a checkpoint of healthy weights. A failed write mid-run keeps the previous checkpoint
+   * and training goes on; a failed final write is an error.
+   */
+  checkpoint(final: boolean): string {
+    const { config, state, log } = this;
+    const unhealthy = [...state.model.modules()].flatMap(([prefix, module]) =>
+      module.parameters().some((p) => !p.allFinite()) ? [prefix] : []);
+    if (unhealthy.length > 0) {
+      this.recover(`weights of ${unhealthy.join(', ')} became NaN/Inf by iteration ` +
+        `${state.progress.iteration}`);
+      return this.lastCheckpoint;
+    }
+    try {
+      this.lastCheckpoint = saveCheckpoint(config.out, state, serializableConfig(config),
+        config.keepCheckpoints);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      if (final) {
+        throw new UserError(`cannot write the final checkpoint in ${config.out} (${reason}); ` +
+          `the last one written is ${this.lastCheckpoint || 'none'}`);
+      }
+      log.warn(`checkpoint at iteration ${state.progress.iteration} failed (${reason}); ` +
+        `keeping ${this.lastCheckpoint || 'no earlier checkpoint'} and training on`);
+    }
+    return this.lastCheckpoint;
+  }
+}
+
+/** Histograms of Q's predicted continuous codes on up to 1,000 real images. */
+function logCodeHistograms(events: EventWriter, state: TrainingState, dataset: ImageDataset): void {
+  const model = state.model;
+  if (model.numContinuous === 0 || !model.qHead) return;
+  const count = Math.min(1000, dataset.count);
+  const indices = shuffledOrder(dataset.count, 0, 0).subarray(0, count);
+  const pixels = batchToFloat(dataset, indices);
+  model.train(false);
+  try {
+    const means = tidy(() => noGrad(() => {
+      const images = tensor(pixels, [count, dataset.channels, dataset.height, dataset.width]);
+      return model.predictCodes(model.features(images)).continuousMean!.toFloat32Array();
+    }));
+    for (let j = 0; j < model.numContinuous; j++) {
+      const values = means.filter((_, i) => i % model.numContinuous === j);
+      events.histogram(`q_continuous/${j}`, values, state.progress.iteration);
+    }
+  } finally {
+    model.train(true);
+  }
 }
 
 function advance(progress: Progress, perEpoch: number): void {
@@ -250,15 +367,6 @@ function advance(progress: Progress, perEpoch: number): void {
   if (progress.batchInEpoch >= perEpoch) {
     progress.batchInEpoch = 0;
     progress.epoch += 1;
-  }
-}
-
-function checkFinite(losses: StepLosses, iteration: number): void {
-  const bad = (Object.entries(losses) as [string, number][]).filter(([, v]) => !Number.isFinite(v));
-  if (bad.length > 0) {
-    throw new UserError(`training diverged at iteration ${iteration}: ` +
-      `${bad.map(([k, v]) => `${k} loss is ${v}`).join(', ')}; the last checkpoint is intact ` +
-      '(try lower learning rates, then --resume)');
   }
 }
 
@@ -287,6 +395,7 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
     ['d_fake', losses.fakeScore],
     ['images_per_second', imagesPerSecond],
   ];
+  losses.continuousStd?.forEach((std, j) => scalars.push([`q_std/continuous_${j}`, std]));
   for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
 }
 
