@@ -29,7 +29,14 @@ describe('batchToFloat', () => {
 
   it('maps 0 and 255 to exactly 0 and 1', () => {
     const pixels = Uint8Array.from([0, 255]);
-    const set: ImageDataset = { source: 'test', count: 2, height: 1, width: 1, channels: 1, pixels };
+    const set: ImageDataset = {
+      source: 'test',
+      count: 2,
+      height: 1,
+      width: 1,
+      channels: 1,
+      pixels,
+    };
     assert.deepEqual([...batchToFloat(set, Int32Array.from([0, 1]))], [0, 1]);
   });
 

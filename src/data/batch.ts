@@ -5,7 +5,7 @@ import type { ImageDataset } from './types';
  * (NCHW, what the engine takes). The dataset holds [count, height, width, channels] uint8.
  *
  * `out`, when given, must hold at least batch * channels * height * width floats; it is filled and
- * returned (a subarray of exactly that length when it is longer), so a trainer can reuse one buffer.
+ * returned (a subarray of exactly that length when longer), so a trainer can reuse one buffer.
  */
 export function batchToFloat(
   dataset: ImageDataset,

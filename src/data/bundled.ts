@@ -40,7 +40,8 @@ export function parseDigitFile(text: Uint8Array, file: string): Uint8Array {
       continue;
     }
     let whole = 0;
-    while (i < text.length && text[i] >= 0x30 && text[i] <= 0x39) whole = whole * 10 + text[i++] - 0x30;
+    while (i < text.length && text[i] >= 0x30 && text[i] <= 0x39)
+      whole = whole * 10 + text[i++] - 0x30;
     let fraction = 0;
     let scale = 1;
     if (text[i] === 0x2e) {
@@ -51,7 +52,8 @@ export function parseDigitFile(text: Uint8Array, file: string): Uint8Array {
     }
     out[count++] = Math.min(255, Math.round((whole + fraction / scale) * 255));
   }
-  if (count % FRAME !== 0) throw new Error(`${file}: ${count} values is not a whole number of 28x28 images`);
+  if (count % FRAME !== 0)
+    throw new Error(`${file}: ${count} values is not a whole number of 28x28 images`);
   return out.subarray(0, count);
 }
 

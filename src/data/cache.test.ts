@@ -61,7 +61,10 @@ describe('decoded-set cache', () => {
 
   it('misses when a file is added', async () => {
     await load();
-    fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', '000013.jpg'), path.join(images, '000013.jpg'));
+    fs.copyFileSync(
+      dataset('celeba-10k', 'img_align_celeba', '000013.jpg'),
+      path.join(images, '000013.jpg'),
+    );
     const after = await load();
     assert.equal(after.fromCache, false);
     assert.equal(after.set.count, 13);
@@ -76,10 +79,15 @@ describe('decoded-set cache', () => {
       const bytes = fs.readFileSync(file);
       if (damage === 'flip a pixel byte') bytes[bytes.length - 100] ^= 0xff;
       if (damage === 'flip a header byte') bytes[60] ^= 0x01;
-      fs.writeFileSync(file, damage === 'cut the file short' ? bytes.subarray(0, bytes.length - 7) : bytes);
+      fs.writeFileSync(
+        file,
+        damage === 'cut the file short' ? bytes.subarray(0, bytes.length - 7) : bytes,
+      );
       const rebuilt = await load();
       assert.equal(rebuilt.fromCache, false, damage);
-      const line = rebuilt.log.lines.filter((l) => l.startsWith('cache ') && l.includes('rebuilding'));
+      const line = rebuilt.log.lines.filter(
+        (l) => l.startsWith('cache ') && l.includes('rebuilding'),
+      );
       assert.equal(line.length, 1, damage);
       assert.match(line[0], /is damaged \((checksum mismatch|short read|header of)/, damage);
       assert.deepEqual(rebuilt.set.pixels, reference, damage);

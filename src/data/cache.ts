@@ -79,18 +79,25 @@ function readVerified(file: string, key: string): CachedSet | string {
     }
     if (!prefix.subarray(0, 8).equals(MAGIC)) return 'not an infogan cache (bad magic)';
     const headerBytes = prefix.readUInt32LE(8);
-    if (headerBytes > size - PREFIX_BYTES) return `damaged (header of ${headerBytes} bytes overruns the file)`;
+    if (headerBytes > size - PREFIX_BYTES)
+      return `damaged (header of ${headerBytes} bytes overruns the file)`;
     // One read for header and payload: the payload is returned as a view, never copied.
     const body = Buffer.allocUnsafeSlow(size - PREFIX_BYTES);
-    if (fs.readSync(descriptor, body, 0, body.length, PREFIX_BYTES) < body.length) return 'damaged (short read)';
+    if (fs.readSync(descriptor, body, 0, body.length, PREFIX_BYTES) < body.length)
+      return 'damaged (short read)';
     const header = body.subarray(0, headerBytes);
     const payload = body.subarray(headerBytes);
-    if (!checksum(header, payload).equals(prefix.subarray(12, PREFIX_BYTES))) return 'damaged (checksum mismatch)';
+    if (!checksum(header, payload).equals(prefix.subarray(12, PREFIX_BYTES)))
+      return 'damaged (checksum mismatch)';
     const parsed = JSON.parse(header.toString('utf8')) as CacheHeader;
     if (parsed.key !== key) return 'stale (the folder or the settings changed)';
     const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
-    if (payload.length !== expected) return `damaged (${payload.length} pixel bytes, expected ${expected})`;
-    return { ...parsed, pixels: new Uint8Array(payload.buffer, payload.byteOffset, payload.length) };
+    if (payload.length !== expected)
+      return `damaged (${payload.length} pixel bytes, expected ${expected})`;
+    return {
+      ...parsed,
+      pixels: new Uint8Array(payload.buffer, payload.byteOffset, payload.length),
+    };
   } finally {
     fs.closeSync(descriptor);
   }
@@ -125,7 +132,7 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
 }
 
 function writeAll(descriptor: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     done += fs.writeSync(descriptor, bytes, done, bytes.length - done);
   }
 }

@@ -29,8 +29,11 @@ export interface DecodedImage {
   gray: boolean;
 }
 
-/** Width and height of an image without decoding its pixels (PGM/PPM are decoded: they are cheap). */
-export async function probeSize(bytes: Buffer, kind: ImageKind): Promise<{ width: number; height: number }> {
+/** An image's width and height from its header (PGM/PPM are decoded whole: that is cheap). */
+export async function probeSize(
+  bytes: Buffer,
+  kind: ImageKind,
+): Promise<{ width: number; height: number }> {
   if (kind === 'netpbm') return decodeNetpbm(bytes);
   const { width, height } = await sharp(bytes, { failOn: 'truncated' }).metadata();
   if (!width || !height) throw new Error('no image size in header');
@@ -38,7 +41,11 @@ export async function probeSize(bytes: Buffer, kind: ImageKind): Promise<{ width
 }
 
 /** Decodes and preprocesses one image file; throws when it cannot be read. */
-export async function decodeImage(bytes: Buffer, kind: ImageKind, settings: Preprocessing): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Buffer,
+  kind: ImageKind,
+  settings: Preprocessing,
+): Promise<DecodedImage> {
   if (kind !== 'netpbm') return runSharp(sharp(bytes, { failOn: 'truncated' }), settings);
   const image = decodeNetpbm(bytes);
   const needsSharp = settings.scale !== undefined || (settings.grayscale && image.channels === 3);
@@ -62,7 +69,10 @@ async function runSharp(pipeline: Sharp, settings: Preprocessing): Promise<Decod
   if (settings.grayscale) pipeline = pipeline.greyscale();
   if (settings.scale) {
     const { width, height } = settings.scale;
-    pipeline = pipeline.resize(width, height, { fit: settings.squash ? 'fill' : 'cover', position: 'centre' });
+    pipeline = pipeline.resize(width, height, {
+      fit: settings.squash ? 'fill' : 'cover',
+      position: 'centre',
+    });
   }
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1 && info.channels !== 3) {
@@ -71,7 +81,12 @@ async function runSharp(pipeline: Sharp, settings: Preprocessing): Promise<Decod
   return withGrayFlag(info.width, info.height, info.channels, data);
 }
 
-function withGrayFlag(width: number, height: number, channels: 1 | 3, pixels: Uint8Array): DecodedImage {
+function withGrayFlag(
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  pixels: Uint8Array,
+): DecodedImage {
   return { width, height, channels, pixels, gray: channels === 1 || channelsEqual(pixels) };
 }
 
@@ -101,6 +116,10 @@ export async function withDecoderSettings<T>(body: () => Promise<T>): Promise<T>
     return await body();
   } finally {
     sharp.concurrency(threadsBefore);
-    sharp.cache({ memory: cacheBefore.memory.max, files: cacheBefore.files.max, items: cacheBefore.items.max });
+    sharp.cache({
+      memory: cacheBefore.memory.max,
+      files: cacheBefore.files.max,
+      items: cacheBefore.items.max,
+    });
   }
 }

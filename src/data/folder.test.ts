@@ -19,22 +19,39 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
 
   it('loads every subject folder with identity classes and reports what it skipped', async () => {
     const log = testLogger();
-    const set = await loadDataset({ dataset: yale, scale: { width: 21, height: 24 }, cacheDir }, log);
-    const subjects = fs.readdirSync(yale).filter((name) => name.startsWith('yaleB')).sort();
+    const set = await loadDataset(
+      { dataset: yale, scale: { width: 21, height: 24 }, cacheDir },
+      log,
+    );
+    const subjects = fs
+      .readdirSync(yale)
+      .filter((name) => name.startsWith('yaleB'))
+      .sort();
     assert.equal(subjects.length, 38);
     assert.deepEqual(set.labels?.classes?.names, subjects);
-    // 2,414 faces + 38 ambient shots (28 of them 640x480, centre-cropped and resized like the rest).
+    // 2,414 faces + 38 ambient shots (28 of them 640x480, cropped and resized like the rest).
     assert.deepEqual([set.count, set.width, set.height, set.channels], [2452, 21, 24, 1]);
     const perSubject = new Array(38).fill(0);
     set.labels!.classes!.index.forEach((subject) => perSubject[subject]++);
-    assert.ok(perSubject.every((n) => n >= 40), `images per subject: ${perSubject}`);
+    assert.ok(
+      perSubject.every((n) => n >= 40),
+      `images per subject: ${perSubject}`,
+    );
     assert.ok(set.files!.includes('yaleB11/yaleB11_P00_Ambient.pgm'));
-    assert.ok(set.files!.every((file, i) => file.startsWith(subjects[set.labels!.classes!.index[i]] + '/')));
+    assert.ok(
+      set.files!.every((file, i) => file.startsWith(subjects[set.labels!.classes!.index[i]] + '/')),
+    );
 
     const skipped = log.lines.filter((line) => line.startsWith('skipped'));
     assert.equal(skipped.length, 1, 'one summary line');
-    assert.match(skipped[0], /^skipped 95 of 2547 files: 18 marked \.bad \(yaleB11\/yaleB11_P00A\+050E-40\.pgm\.bad, /);
-    assert.match(skipped[0], /77 not an image \(yaleB01\/DEADJOE, yaleB01\/WS_FTP\.LOG, yaleB01\/yaleB01_P00\.info, \+74 more\)/);
+    assert.match(
+      skipped[0],
+      /^skipped 95 of 2547 files: 18 marked \.bad \(yaleB11\/yaleB11_P00A\+050E-40\.pgm\.bad, /,
+    );
+    assert.match(
+      skipped[0],
+      /77 not an image \(yaleB01\/DEADJOE, yaleB01\/WS_FTP\.LOG, yaleB01\/yaleB01_P00\.info, \+74 more\)/,
+    );
     assert.ok(log.lineWith('channels: 1 (all 2452 images are grey)'));
     // The ambient shots carry no light direction, so no continuous labels: said, not silent.
     assert.equal(set.labels?.continuous, undefined);
@@ -44,7 +61,10 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
   it('without --scale_dataset, names the sizes it saw and suggests the flag', async () => {
     await assert.rejects(loadDataset({ dataset: yale, cacheDir }, testLogger()), (error: Error) => {
       assert.ok(error instanceof UserError);
-      assert.match(error.message, /differ in size: 2424 are 168x192 .*, 28 are 640x480 \(e\.g\. yaleB11\/yaleB11_P00_Ambient\.pgm\)/);
+      assert.match(
+        error.message,
+        /differ in size: 2424 are 168x192 .*, 28 are 640x480 \(e\.g\. yaleB11\/yaleB11_P00_Ambient\.pgm\)/,
+      );
       assert.match(error.message, /--scale_dataset 168 192$/);
       return true;
     });
@@ -60,22 +80,32 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
 describe('LFW people (grey JPEGs in one folder per person)', () => {
   it('gives identity labels from the people folders', async () => {
     const lfw = dataset('lfw-people');
-    const set = await loadDataset({ dataset: lfw, scale: { width: 32, height: 32 }, maxImages: 150, seed: 1, cacheDir }, testLogger());
+    const set = await loadDataset(
+      { dataset: lfw, scale: { width: 32, height: 32 }, maxImages: 150, seed: 1, cacheDir },
+      testLogger(),
+    );
     const people = fs.readdirSync(lfw).sort();
     assert.deepEqual(set.labels?.classes?.names, people);
     assert.deepEqual([set.count, set.channels], [150, 1]);
-    set.files!.forEach((file, i) => assert.equal(path.dirname(file), people[set.labels!.classes!.index[i]]));
+    set.files!.forEach((file, i) =>
+      assert.equal(path.dirname(file), people[set.labels!.classes!.index[i]]),
+    );
   });
 });
 
 describe('CelebA (JPEG faces, attribute list above the image folder)', () => {
   /** Rows of list_attr_celeba.txt by file name, read independently of the loader. */
   function attributeRows(): Map<string, number[]> {
-    const lines = fs.readFileSync(dataset('celeba-10k', 'list_attr_celeba.txt'), 'utf8').trim().split('\n');
-    return new Map(lines.slice(2).map((line) => {
-      const [name, ...values] = line.trim().split(/ +/);
-      return [name, values.map(Number)];
-    }));
+    const lines = fs
+      .readFileSync(dataset('celeba-10k', 'list_attr_celeba.txt'), 'utf8')
+      .trim()
+      .split('\n');
+    return new Map(
+      lines.slice(2).map((line) => {
+        const [name, ...values] = line.trim().split(/ +/);
+        return [name, values.map(Number)];
+      }),
+    );
   }
 
   it('lines images up with their attribute rows (list found one level up)', async () => {
@@ -105,7 +135,10 @@ describe('CelebA (JPEG faces, attribute list above the image folder)', () => {
 
   it('accepts a relative path', async () => {
     const relative = path.relative(process.cwd(), dataset('celeba-10k', 'img_align_celeba'));
-    const set = await loadDataset({ dataset: relative, maxImages: 10, scale: { width: 16, height: 16 }, cacheDir }, testLogger());
+    const set = await loadDataset(
+      { dataset: relative, maxImages: 10, scale: { width: 16, height: 16 }, cacheDir },
+      testLogger(),
+    );
     assert.equal(set.source, dataset('celeba-10k', 'img_align_celeba'));
     assert.equal(set.count, 10);
   });
@@ -113,13 +146,20 @@ describe('CelebA (JPEG faces, attribute list above the image folder)', () => {
 
 describe('folder errors', () => {
   it('names a missing folder, and a folder with no readable image', async () => {
-    await assert.rejects(loadDataset({ dataset: '/no/such/folder', cacheDir }, testLogger()), /not found: \/no\/such\/folder/);
+    await assert.rejects(
+      loadDataset({ dataset: '/no/such/folder', cacheDir }, testLogger()),
+      /not found: \/no\/such\/folder/,
+    );
     const junk = tempFolder('junk');
     try {
       fs.writeFileSync(path.join(junk.dir, 'notes.txt'), 'hello');
       fs.writeFileSync(path.join(junk.dir, 'empty.jpg'), '');
-      await assert.rejects(loadDataset({ dataset: junk.dir, cacheDir }, testLogger()), (error: Error) =>
-        error instanceof UserError && error.message === `no readable images in ${junk.dir} (2 files looked at)`);
+      await assert.rejects(
+        loadDataset({ dataset: junk.dir, cacheDir }, testLogger()),
+        (error: Error) =>
+          error instanceof UserError &&
+          error.message === `no readable images in ${junk.dir} (2 files looked at)`,
+      );
     } finally {
       junk.cleanup();
     }

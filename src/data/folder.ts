@@ -8,7 +8,13 @@ import * as path from 'node:path';
 
 import { type Logger, UserError } from '../util/log';
 import { hashOf, readCache, writeCache } from './cache';
-import { decodeImage, decoderVersion, type Preprocessing, probeSize, withDecoderSettings } from './decode';
+import {
+  decodeImage,
+  decoderVersion,
+  type Preprocessing,
+  probeSize,
+  withDecoderSettings,
+} from './decode';
 import { findAttributeFile, folderLabels } from './labels';
 import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
@@ -42,31 +48,49 @@ export function defaultCacheDir(): string {
 export async function loadImageFolder(options: DatasetOptions, log: Logger): Promise<ImageDataset> {
   const started = performance.now();
   const root = resolveFolder(options.dataset ?? '.');
-  const attributeFile = options.labels ? resolveLabelsFile(options.labels) : findAttributeFile(root);
+  const attributeFile = options.labels
+    ? resolveLabelsFile(options.labels)
+    : findAttributeFile(root);
   const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
   const files = listFiles(root, [cacheDir, ...(attributeFile ? [attributeFile] : [])]);
   const settings = preprocessing(options);
   const useCache = options.cache !== false;
   const key = cacheKey(files, options, settings);
-  const cacheFile = path.join(cacheDir, `folder-${hashOf(root, JSON.stringify(settings)).slice(0, 24)}.bin`);
+  const cacheFile = path.join(
+    cacheDir,
+    `folder-${hashOf(root, JSON.stringify(settings)).slice(0, 24)}.bin`,
+  );
 
   let set = useCache ? readCache(cacheFile, key, log) : undefined;
   if (set) {
     for (const note of set.notes) log.info(note);
-    log.info(`loaded ${set.count} images ${describeShape(set)} from cache ${cacheFile} in ${seconds(started)}`);
+    log.info(
+      `loaded ${set.count} images ${describeShape(set)} from cache ${cacheFile} ` +
+        `in ${seconds(started)}`,
+    );
   } else {
     set = { key, ...(await decodeFolder(root, files, options, settings, log)) };
     if (useCache) writeCache(cacheFile, set, log);
   }
   const { pixels, count, height, width, channels } = set;
   const labels = folderLabels(set.files, attributeFile, log);
-  return { source: root, count, height, width, channels, pixels, files: set.files, ...(labels && { labels }) };
+  return {
+    source: root,
+    count,
+    height,
+    width,
+    channels,
+    pixels,
+    files: set.files,
+    ...(labels && { labels }),
+  };
 }
 
 function resolveFolder(dataset: string): string {
   const root = path.resolve(dataset);
   if (!fs.existsSync(root)) throw new UserError(`dataset folder not found: ${root}`, 2);
-  if (!fs.statSync(root).isDirectory()) throw new UserError(`--dataset must be a folder: ${root}`, 2);
+  if (!fs.statSync(root).isDirectory())
+    throw new UserError(`--dataset must be a folder: ${root}`, 2);
   return root;
 }
 
@@ -79,7 +103,10 @@ function resolveLabelsFile(labels: string): string {
 function preprocessing(options: DatasetOptions): Preprocessing {
   const scale = options.scale;
   if (scale && !(isPositiveInteger(scale.width) && isPositiveInteger(scale.height))) {
-    throw new UserError(`--scale_dataset expects two positive integers, got ${scale.width} ${scale.height}`, 2);
+    throw new UserError(
+      `--scale_dataset expects two positive integers, got ${scale.width} ${scale.height}`,
+      2,
+    );
   }
   return { scale, squash: options.squash === true, grayscale: options.forceGrayscale === true };
 }
@@ -141,7 +168,8 @@ async function decodeFolder(
 
 function threadCount(options: DatasetOptions): number {
   const threads = options.threads ?? defaultThreads();
-  if (!isPositiveInteger(threads)) throw new UserError(`threads must be a positive integer, got ${threads}`, 2);
+  if (!isPositiveInteger(threads))
+    throw new UserError(`threads must be a positive integer, got ${threads}`, 2);
   return threads;
 }
 
@@ -176,10 +204,15 @@ function readHead(file: string, head: Buffer): Uint8Array {
   }
 }
 
-function applySubset(candidates: Candidate[], options: DatasetOptions, note: (line: string) => void) {
+function applySubset(
+  candidates: Candidate[],
+  options: DatasetOptions,
+  note: (line: string) => void,
+) {
   const { maxImages } = options;
   if (maxImages === undefined || maxImages >= candidates.length) return candidates;
-  if (!isPositiveInteger(maxImages)) throw new UserError(`--max_images must be a positive integer, got ${maxImages}`, 2);
+  if (!isPositiveInteger(maxImages))
+    throw new UserError(`--max_images must be a positive integer, got ${maxImages}`, 2);
   const seed = options.seed ?? 0;
   note(`using a random subset of ${maxImages} of ${candidates.length} images (seed ${seed})`);
   return Array.from(seededSubset(candidates.length, maxImages, seed), (i) => candidates[i]);
@@ -198,17 +231,22 @@ async function commonSize(
 ): Promise<{ width: number; height: number }> {
   const sizes = new Map<string, { count: number; example: string }>();
   const progress = log.progress('reading image sizes', candidates.length);
-  await forEachParallel(candidates.length, threads, async (i) => {
-    const { file, kind } = candidates[i];
-    try {
-      const { width, height } = await probeSize(fs.readFileSync(file.absolute), kind);
-      const seen = sizes.get(`${width}x${height}`) ?? { count: 0, example: file.relative };
-      seen.count++;
-      sizes.set(`${width}x${height}`, seen);
-    } catch {
-      // Left to the decoding pass, which skips and reports it.
-    }
-  }, (done) => progress.update(done));
+  await forEachParallel(
+    candidates.length,
+    threads,
+    async (i) => {
+      const { file, kind } = candidates[i];
+      try {
+        const { width, height } = await probeSize(fs.readFileSync(file.absolute), kind);
+        const seen = sizes.get(`${width}x${height}`) ?? { count: 0, example: file.relative };
+        seen.count++;
+        sizes.set(`${width}x${height}`, seen);
+      } catch {
+        // Left to the decoding pass, which skips and reports it.
+      }
+    },
+    (done) => progress.update(done),
+  );
   progress.finish();
   if (sizes.size <= 1) {
     const [only] = [...sizes.keys(), '1x1'];
@@ -216,7 +254,9 @@ async function commonSize(
     return { width, height };
   }
   const byCount = [...sizes.entries()].sort((a, b) => b[1].count - a[1].count);
-  const listed = byCount.slice(0, 4).map(([size, seen]) => `${seen.count} are ${size} (e.g. ${seen.example})`);
+  const listed = byCount
+    .slice(0, 4)
+    .map(([size, seen]) => `${seen.count} are ${size} (e.g. ${seen.example})`);
   const [width, height] = byCount[0][0].split('x');
   throw new UserError(
     `images in ${root} differ in size: ${listed.join(', ')}${byCount.length > 4 ? ', ...' : ''}; ` +
@@ -234,22 +274,40 @@ async function decodeAll(
   skipped: Skipped[],
   log: Logger,
 ) {
-  const store = new PixelStore(candidates.length, size.width, size.height, settings.grayscale ? 1 : undefined);
+  const store = new PixelStore(
+    candidates.length,
+    size.width,
+    size.height,
+    settings.grayscale ? 1 : undefined,
+  );
   const loaded = new Uint8Array(candidates.length);
   const progress = log.progress('decoding images', candidates.length);
-  await forEachParallel(candidates.length, threads, async (i) => {
-    const { file, kind } = candidates[i];
-    try {
-      store.put(i, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
-      loaded[i] = 1;
-    } catch (error) {
-      skipped.push({ relative: file.relative, reason: 'unreadable', detail: firstLine(error) });
-    }
-  }, (done) => progress.update(done));
+  await forEachParallel(
+    candidates.length,
+    threads,
+    async (i) => {
+      const { file, kind } = candidates[i];
+      try {
+        store.put(i, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
+        loaded[i] = 1;
+      } catch (error) {
+        skipped.push({ relative: file.relative, reason: 'unreadable', detail: firstLine(error) });
+      }
+    },
+    (done) => progress.update(done),
+  );
   progress.finish();
   const files = candidates.filter((_, i) => loaded[i]).map((c) => c.file.relative);
   const { count, pixels } = store.finish();
-  return { store, files, count, pixels, width: size.width, height: size.height, channels: store.channels };
+  return {
+    store,
+    files,
+    count,
+    pixels,
+    width: size.width,
+    height: size.height,
+    channels: store.channels,
+  };
 }
 
 function firstLine(error: unknown): string {
@@ -264,7 +322,9 @@ export function skippedSummary(skipped: Skipped[], total: number): string {
     .map((reason) => skipped.filter((s) => s.reason === reason).sort(byPath))
     .filter((group) => group.length > 0)
     .map((group) => {
-      const shown = group.slice(0, 3).map((s) => (s.detail ? `${s.relative}: ${s.detail}` : s.relative));
+      const shown = group
+        .slice(0, 3)
+        .map((s) => (s.detail ? `${s.relative}: ${s.detail}` : s.relative));
       const more = group.length > shown.length ? `, +${group.length - shown.length} more` : '';
       return `${group.length} ${group[0].reason} (${shown.join(', ')}${more})`;
     });
@@ -277,7 +337,9 @@ function byPath(a: Skipped, b: Skipped): number {
 
 function channelChoice(store: PixelStore, settings: Preprocessing): string {
   const total = store.grayImages + store.colourImages;
-  if (settings.grayscale) return `channels: 1 (--force_grayscale; ${store.colourImages} of ${total} images had colour)`;
-  if (store.channels === 3) return `channels: 3 (${store.colourImages} of ${total} images have colour)`;
+  if (settings.grayscale)
+    return `channels: 1 (--force_grayscale; ${store.colourImages} of ${total} images had colour)`;
+  if (store.channels === 3)
+    return `channels: 3 (${store.colourImages} of ${total} images have colour)`;
   return `channels: 1 (all ${total} images are grey)`;
 }

@@ -15,10 +15,14 @@ import type { DatasetOptions } from './types';
 const SIZE = 16;
 
 /** A 16x16 raw image: grey ramp, or a colour gradient when `channels` is 3 or 4. */
-function ramp(channels: 1 | 2 | 3 | 4): { data: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } {
+function ramp(channels: 1 | 2 | 3 | 4): {
+  data: Buffer;
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+} {
   const data = Buffer.alloc(SIZE * SIZE * channels);
   for (let p = 0; p < SIZE * SIZE; p++) {
-    for (let c = 0; c < channels; c++) data[p * channels + c] = c === 3 || (channels === 2 && c === 1) ? 255 : (p + 60 * c) % 256;
+    for (let c = 0; c < channels; c++)
+      data[p * channels + c] = c === 3 || (channels === 2 && c === 1) ? 255 : (p + 60 * c) % 256;
   }
   return { data, raw: { width: SIZE, height: SIZE, channels } };
 }
@@ -42,7 +46,10 @@ async function writeEveryFormat(dir: string): Promise<string[]> {
     'colour.jpg': await image(3).jpeg().toBuffer(),
     'no-extension-jpeg': await image(3).jpeg().toBuffer(),
     'colour.ppm': Buffer.concat([Buffer.from(`P6 ${SIZE} ${SIZE} 255\n`), ramp(3).data]),
-    'deep.pgm': Buffer.concat([Buffer.from(`P5 ${SIZE} ${SIZE} 65535\n`), Buffer.alloc(SIZE * SIZE * 2, 0x80)]),
+    'deep.pgm': Buffer.concat([
+      Buffer.from(`P5 ${SIZE} ${SIZE} 65535\n`),
+      Buffer.alloc(SIZE * SIZE * 2, 0x80),
+    ]),
     'text.pgm': Buffer.from(`P2 ${SIZE} ${SIZE} 15 ${'7 '.repeat(SIZE * SIZE)}`),
   };
   for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
@@ -62,34 +69,58 @@ describe('image folder formats', () => {
     fs.writeFileSync(path.join(mixed, 'cut.jpg'), jpeg.subarray(0, jpeg.length >> 1));
     fs.writeFileSync(path.join(mixed, 'zero.png'), '');
     fs.writeFileSync(path.join(mixed, 'Thumbs.db'), 'not an image at all');
-    fs.writeFileSync(path.join(mixed, 'fake.png.bad'), fs.readFileSync(path.join(mixed, 'grey.png')));
+    fs.writeFileSync(
+      path.join(mixed, 'fake.png.bad'),
+      fs.readFileSync(path.join(mixed, 'grey.png')),
+    );
   });
   after(temp.cleanup);
 
-  it('loads every format by content, colour as 3 channels, and reports the strays in one line', async () => {
+  it('loads every format by content, colour as 3 channels, strays in one line', async () => {
     const log = testLogger();
     const set = await loadDataset({ dataset: mixed, cacheDir }, log);
     assert.deepEqual(set.files, loadable);
-    assert.deepEqual([set.count, set.width, set.height, set.channels], [loadable.length, SIZE, SIZE, 3]);
+    assert.deepEqual(
+      [set.count, set.width, set.height, set.channels],
+      [loadable.length, SIZE, SIZE, 3],
+    );
     const skipped = log.lines.filter((line) => line.startsWith('skipped'));
     assert.equal(skipped.length, 1);
-    assert.match(skipped[0], /^skipped 4 of 17 files: 1 unreadable \(cut\.jpg: .+\); 1 empty \(zero\.png\); 1 marked \.bad \(fake\.png\.bad\); 1 not an image \(Thumbs\.db\)$/);
+    const expected = [
+      /^skipped 4 of 17 files: /,
+      /1 unreadable \(cut\.jpg: .+\); /,
+      /1 empty \(zero\.png\); 1 marked \.bad \(fake\.png\.bad\); 1 not an image \(Thumbs\.db\)$/,
+    ];
+    for (const part of expected) assert.match(skipped[0], part);
     assert.ok(log.lineWith('channels: 3 (8 of 13 images have colour)'));
     // A grey image in a colour set has three equal channels; the 16-bit PGM is mid-grey.
     const frame = SIZE * SIZE * 3;
-    const deepPgm = set.pixels.subarray(loadable.indexOf('deep.pgm') * frame, (loadable.indexOf('deep.pgm') + 1) * frame);
+    const deepPgm = set.pixels.subarray(
+      loadable.indexOf('deep.pgm') * frame,
+      (loadable.indexOf('deep.pgm') + 1) * frame,
+    );
     assert.ok(deepPgm.every((v) => v === 128));
-    const text = set.pixels.subarray(loadable.indexOf('text.pgm') * frame, (loadable.indexOf('text.pgm') + 1) * frame);
-    assert.ok(text.every((v) => v === 119), 'P2 value 7 of 15 scales to 119');
+    const text = set.pixels.subarray(
+      loadable.indexOf('text.pgm') * frame,
+      (loadable.indexOf('text.pgm') + 1) * frame,
+    );
+    assert.ok(
+      text.every((v) => v === 119),
+      'P2 value 7 of 15 scales to 119',
+    );
   });
 
   it('gives one channel when forced, or when every image is grey', async () => {
-    const forced = await loadDataset({ dataset: mixed, cacheDir, forceGrayscale: true }, testLogger());
+    const forced = await loadDataset(
+      { dataset: mixed, cacheDir, forceGrayscale: true },
+      testLogger(),
+    );
     assert.equal(forced.channels, 1);
     assert.equal(forced.pixels.length, forced.count * SIZE * SIZE);
     const grey = path.join(temp.dir, 'grey');
     fs.mkdirSync(grey);
-    for (const name of ['grey.png', 'grey-alpha.png', 'scan.tiff', 'deep.pgm']) fs.copyFileSync(path.join(mixed, name), path.join(grey, name));
+    for (const name of ['grey.png', 'grey-alpha.png', 'scan.tiff', 'deep.pgm'])
+      fs.copyFileSync(path.join(mixed, name), path.join(grey, name));
     const log = testLogger();
     const set = await loadDataset({ dataset: grey, cacheDir, scale: { width: 8, height: 8 } }, log);
     assert.equal(set.channels, 1);
@@ -102,16 +133,28 @@ describe('image folder formats', () => {
     for (let p = 0; p < 300; p++) stripes[p * 3 + Math.floor((p % 30) / 10)] = 255;
     const folder = path.join(temp.dir, 'stripes');
     fs.mkdirSync(folder);
-    await sharp(stripes, { raw: { width: 30, height: 10, channels: 3 } }).png().toFile(path.join(folder, 'stripes.png'));
+    await sharp(stripes, { raw: { width: 30, height: 10, channels: 3 } })
+      .png()
+      .toFile(path.join(folder, 'stripes.png'));
     const scale = { width: 6, height: 6 };
     const cropped = await loadDataset({ dataset: folder, cacheDir, scale }, testLogger());
-    const squashed = await loadDataset({ dataset: folder, cacheDir, scale, squash: true }, testLogger());
-    const pixel = (set: { pixels: Uint8Array }, x: number, y: number) => [...set.pixels.subarray((y * 6 + x) * 3, (y * 6 + x) * 3 + 3)];
-    // The filter reaches a little past the crop, so edge columns may take a tinge of their neighbour.
-    const mostly = (rgb: number[], channel: number) => rgb[channel] > 200 && rgb.every((v, c) => c === channel || v < 60);
-    for (let x = 0; x < 6; x++) assert.ok(mostly(pixel(cropped, x, 3), 1), `cropped x=${x}: ${pixel(cropped, x, 3)}`);
+    const squashed = await loadDataset(
+      { dataset: folder, cacheDir, scale, squash: true },
+      testLogger(),
+    );
+    const pixel = (set: { pixels: Uint8Array }, x: number, y: number) => [
+      ...set.pixels.subarray((y * 6 + x) * 3, (y * 6 + x) * 3 + 3),
+    ];
+    // The filter reaches a little past the crop: edge columns may take a tinge of their neighbour.
+    const mostly = (rgb: number[], channel: number) =>
+      rgb[channel] > 200 && rgb.every((v, c) => c === channel || v < 60);
+    for (let x = 0; x < 6; x++)
+      assert.ok(mostly(pixel(cropped, x, 3), 1), `cropped x=${x}: ${pixel(cropped, x, 3)}`);
     assert.ok(pixel(cropped, 3, 3).every((v, c) => Math.abs(v - (c === 1 ? 255 : 0)) <= 2));
-    assert.ok(mostly(pixel(squashed, 0, 3), 0) && mostly(pixel(squashed, 5, 3), 2), 'squashed keeps red and blue');
+    assert.ok(
+      mostly(pixel(squashed, 0, 3), 0) && mostly(pixel(squashed, 5, 3), 2),
+      'squashed keeps red and blue',
+    );
   });
 
   it('takes the same seeded subset before decoding, and another for another seed', async () => {
@@ -121,15 +164,27 @@ describe('image folder formats', () => {
     const other = await loadDataset({ ...options, seed: 5 }, testLogger());
     assert.deepEqual(first.files, again.files);
     assert.notDeepEqual(first.files, other.files);
-    assert.ok(first.count <= 5 && first.count >= 4, 'a subset may hold a stray that is then skipped');
+    assert.ok(
+      first.count <= 5 && first.count >= 4,
+      'a subset may hold a stray that is then skipped',
+    );
   });
 
   it('loads real files that have no extension', async () => {
     const folder = path.join(temp.dir, 'no-extensions');
     fs.mkdirSync(folder);
-    fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', '000001.jpg'), path.join(folder, 'face'));
-    fs.copyFileSync(dataset('yale-b-cropped', 'yaleB01', 'yaleB01_P00A+000E+00.pgm'), path.join(folder, 'subject'));
-    const set = await loadDataset({ dataset: folder, cacheDir, scale: { width: 20, height: 20 } }, testLogger());
+    fs.copyFileSync(
+      dataset('celeba-10k', 'img_align_celeba', '000001.jpg'),
+      path.join(folder, 'face'),
+    );
+    fs.copyFileSync(
+      dataset('yale-b-cropped', 'yaleB01', 'yaleB01_P00A+000E+00.pgm'),
+      path.join(folder, 'subject'),
+    );
+    const set = await loadDataset(
+      { dataset: folder, cacheDir, scale: { width: 20, height: 20 } },
+      testLogger(),
+    );
     assert.deepEqual(set.files, ['face', 'subject']);
     assert.equal(set.channels, 3);
   });
@@ -137,12 +192,20 @@ describe('image folder formats', () => {
   it('reads Yale B light directions from file names when every image has one', async () => {
     const folder = path.join(temp.dir, 'light');
     fs.mkdirSync(folder);
-    for (const name of ['yaleB02_P00A+000E+20.pgm', 'yaleB02_P00A-110E-20.pgm', 'yaleB02_P00A+035E+15.pgm']) {
+    for (const name of [
+      'yaleB02_P00A+000E+20.pgm',
+      'yaleB02_P00A-110E-20.pgm',
+      'yaleB02_P00A+035E+15.pgm',
+    ]) {
       fs.copyFileSync(dataset('yale-b-cropped', 'yaleB02', name), path.join(folder, name));
     }
     const set = await loadDataset({ dataset: folder, cacheDir }, testLogger());
     assert.deepEqual(set.labels?.continuous?.names, ['light_azimuth', 'light_elevation']);
-    assert.deepEqual(set.files, ['yaleB02_P00A+000E+20.pgm', 'yaleB02_P00A+035E+15.pgm', 'yaleB02_P00A-110E-20.pgm']);
+    assert.deepEqual(set.files, [
+      'yaleB02_P00A+000E+20.pgm',
+      'yaleB02_P00A+035E+15.pgm',
+      'yaleB02_P00A-110E-20.pgm',
+    ]);
     assert.deepEqual([...set.labels!.continuous!.values], [0, 20, 35, 15, -110, -20]);
   });
 });

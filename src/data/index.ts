@@ -44,14 +44,19 @@ async function prepareInMemory(
   options: DatasetOptions,
   log: Logger,
 ): Promise<ImageDataset> {
-  log.info(`loaded ${dataset.count} images ${dataset.width}x${dataset.height}x1 from ${dataset.source}`);
+  log.info(
+    `loaded ${dataset.count} images ${dataset.width}x${dataset.height}x1 from ${dataset.source}`,
+  );
   let result = dataset;
   if (options.maxImages !== undefined && options.maxImages < dataset.count) {
     if (!Number.isInteger(options.maxImages) || options.maxImages < 1) {
       throw new UserError(`--max_images must be a positive integer, got ${options.maxImages}`, 2);
     }
     result = subsetOf(result, seededSubset(result.count, options.maxImages, options.seed ?? 0));
-    log.info(`using a random subset of ${result.count} of ${dataset.count} images (seed ${options.seed ?? 0})`);
+    log.info(
+      `using a random subset of ${result.count} of ${dataset.count} images ` +
+        `(seed ${options.seed ?? 0})`,
+    );
   }
   const scale = options.scale;
   if (scale && (scale.width !== result.width || scale.height !== result.height)) {
@@ -65,9 +70,14 @@ async function prepareInMemory(
 function subsetOf(dataset: ImageDataset, keep: Int32Array): ImageDataset {
   const frame = dataset.height * dataset.width * dataset.channels;
   const pixels = new Uint8Array(keep.length * frame);
-  keep.forEach((image, i) => pixels.set(dataset.pixels.subarray(image * frame, (image + 1) * frame), i * frame));
+  keep.forEach((image, i) =>
+    pixels.set(dataset.pixels.subarray(image * frame, (image + 1) * frame), i * frame),
+  );
   const labels: DatasetLabels | undefined = dataset.labels?.classes && {
-    classes: { names: dataset.labels.classes.names, index: keep.map((i) => dataset.labels!.classes!.index[i]) },
+    classes: {
+      names: dataset.labels.classes.names,
+      index: keep.map((i) => dataset.labels!.classes!.index[i]),
+    },
   };
   return { ...dataset, count: keep.length, pixels, labels };
 }

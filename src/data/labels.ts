@@ -14,7 +14,7 @@ import type { DatasetLabels } from './types';
 /** CelebA's attribute list's file name. */
 export const ATTRIBUTE_FILE = 'list_attr_celeba.txt';
 
-/** CelebA's attribute list in `folder` or its parent (celeba-10k keeps it above img_align_celeba). */
+/** CelebA's attribute list in `folder` or its parent (celeba-10k has it above the images). */
 export function findAttributeFile(folder: string): string | undefined {
   return [folder, path.dirname(folder)]
     .map((dir) => path.join(dir, ATTRIBUTE_FILE))
@@ -45,9 +45,14 @@ export function readAttributeFile(file: string): AttributeTable {
     const fields = lines[i].trim().split(/\s+/);
     if (fields.length === 1 && fields[0] === '') continue;
     if (fields.length !== names.length + 1) {
-      throw new UserError(`${file}:${i + 1}: ${fields.length - 1} values, expected ${names.length}`);
+      throw new UserError(
+        `${file}:${i + 1}: ${fields.length - 1} values, expected ${names.length}`,
+      );
     }
-    rows.set(fields[0], Int8Array.from(fields.slice(1), (v) => parseSign(v, file, i + 1)));
+    rows.set(
+      fields[0],
+      Int8Array.from(fields.slice(1), (v) => parseSign(v, file, i + 1)),
+    );
   }
   return { names, rows, declaredRows };
 }
@@ -88,7 +93,9 @@ export function folderClasses(files: string[]): { names: string[]; index: Int32A
 const LIGHT_DIRECTION = /A([+-]\d{3})E([+-]\d{2})/;
 
 /** Yale B light direction per file, [count, 2] degrees, or a reason why not every file has one. */
-export function lightDirections(files: string[]): Float32Array | { missing: number; example: string } {
+export function lightDirections(
+  files: string[],
+): Float32Array | { missing: number; example: string } {
   const values = new Float32Array(files.length * 2);
   let missing = 0;
   let example = '';
@@ -134,9 +141,10 @@ export function folderLabels(
 function attributeLabels(file: string, files: string[], log: Logger): DatasetLabels['attributes'] {
   const table = readAttributeFile(file);
   const { values, matched } = alignAttributes(table, files);
-  const declared = table.declaredRows === table.rows.size
-    ? ''
-    : ` (its header counts ${table.declaredRows} rows, it holds ${table.rows.size})`;
+  const declared =
+    table.declaredRows === table.rows.size
+      ? ''
+      : ` (its header counts ${table.declaredRows} rows, it holds ${table.rows.size})`;
   log.info(
     `labels: ${table.names.length} attributes for ${matched} of ${files.length} images from ` +
       `${file}${declared}${matched === 0 ? '; none match, so none are used' : ''}`,

@@ -37,17 +37,27 @@ describe('readIdxFile', () => {
     const bytes = zlib.gunzipSync(fs.readFileSync(mnist('t10k-labels-idx1-ubyte.gz')));
     bytes[0] = 0x12;
     fs.writeFileSync(file, bytes);
-    assert.throws(() => readIdxFile(file), (error: Error) =>
-      error instanceof UserError && /^broken-idx3-ubyte: bad magic number 0x12/.test(error.message) &&
-      !error.message.includes('\n'));
+    assert.throws(
+      () => readIdxFile(file),
+      (error: Error) =>
+        error instanceof UserError &&
+        /^broken-idx3-ubyte: bad magic number 0x12/.test(error.message) &&
+        !error.message.includes('\n'),
+    );
   });
 
   it('refuses a truncated file, a wrong rank and a non-byte element type', () => {
     const bytes = zlib.gunzipSync(fs.readFileSync(mnist('t10k-labels-idx1-ubyte.gz')));
     const cut = path.join(temp.dir, 'cut');
     fs.writeFileSync(cut, bytes.subarray(0, 5000));
-    assert.throws(() => readIdxFile(cut), /^UserError: cut: expected 10000 data bytes for \[10000\] but found 4992/);
-    assert.throws(() => readIdxFile(mnist('t10k-labels-idx1-ubyte.gz'), 3), /has 1 dimensions, expected 3/);
+    assert.throws(
+      () => readIdxFile(cut),
+      /^UserError: cut: expected 10000 data bytes for \[10000\] but found 4992/,
+    );
+    assert.throws(
+      () => readIdxFile(mnist('t10k-labels-idx1-ubyte.gz'), 3),
+      /has 1 dimensions, expected 3/,
+    );
     const floats = path.join(temp.dir, 'floats');
     fs.writeFileSync(floats, Buffer.from([0, 0, 0x0d, 1, 0, 0, 0, 0]));
     assert.throws(() => readIdxFile(floats), /element type 0xd is not unsigned byte/);
@@ -61,12 +71,23 @@ describe('loadDataset with MNIST sources', () => {
     assert.deepEqual([set.count, set.height, set.width, set.channels], [1000, 28, 28, 1]);
     assert.equal(set.pixels.length, 1000 * 784);
     assert.equal(set.labels?.classes?.index.length, 1000);
-    assert.deepEqual(set.labels?.classes?.names, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    assert.deepEqual(set.labels?.classes?.names, [
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
     assert.ok(log.lineWith('loaded 60000 images 28x28x1'));
     assert.ok(log.lineWith('random subset of 1000 of 60000 images (seed 3)'));
   });
 
-  it('gives the bundled digits by default: MNIST training images 0-9999, labels included', async () => {
+  it('gives the bundled digits by default: MNIST training images 0-9999, labelled', async () => {
     const set = await loadDataset({}, testLogger());
     const shape = [set.source, set.count, set.height, set.width, set.channels];
     assert.deepEqual(shape, ['bundled:mnist', 10000, 28, 28, 1]);
@@ -81,7 +102,10 @@ describe('loadDataset with MNIST sources', () => {
     const used = new Set<number>();
     for (let i = 0; i < set.count; i++) {
       const j = indexOf.get(frame(set.pixels, i));
-      assert.ok(j !== undefined, `bundled image ${i} is not among the first 10,000 training images`);
+      assert.ok(
+        j !== undefined,
+        `bundled image ${i} is not among the first 10,000 training images`,
+      );
       assert.equal(set.labels?.classes?.index[i], labels[j]);
       used.add(j);
     }
@@ -89,8 +113,14 @@ describe('loadDataset with MNIST sources', () => {
   });
 
   it('resizes MNIST when asked', async () => {
-    const set = await loadDataset({ maxImages: 20, scale: { width: 14, height: 14 } }, testLogger());
-    assert.deepEqual([set.count, set.height, set.width, set.channels, set.pixels.length], [20, 14, 14, 1, 20 * 196]);
+    const set = await loadDataset(
+      { maxImages: 20, scale: { width: 14, height: 14 } },
+      testLogger(),
+    );
+    assert.deepEqual(
+      [set.count, set.height, set.width, set.channels, set.pixels.length],
+      [20, 14, 14, 1, 20 * 196],
+    );
     assert.ok(set.pixels.some((v) => v > 128));
   });
 });

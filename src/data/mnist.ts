@@ -38,7 +38,9 @@ export function readIdxFile(file: string, expectedDims?: number): IdxArray {
     throw new UserError(`${name}: bad magic number 0x${magic}, expected 0x0000080N (an idx file)`);
   }
   if (bytes[2] !== IDX_UBYTE) {
-    throw new UserError(`${name}: element type 0x${bytes[2].toString(16)} is not unsigned byte (0x08)`);
+    throw new UserError(
+      `${name}: element type 0x${bytes[2].toString(16)} is not unsigned byte (0x08)`,
+    );
   }
   const ndims = bytes[3];
   if (expectedDims !== undefined && ndims !== expectedDims) {
@@ -85,7 +87,12 @@ export function loadMnistFolder(dir: string): ImageDataset {
   const images = readIdxFile(imagesFile, 3);
   const [count, height, width] = images.dims;
   const dataset: ImageDataset = {
-    source: dir, count, height, width, channels: 1, pixels: images.data,
+    source: dir,
+    count,
+    height,
+    width,
+    channels: 1,
+    pixels: images.data,
   };
   const labelsFile = findIdx(dir, TRAIN_LABELS);
   if (labelsFile) {
@@ -97,7 +104,9 @@ export function loadMnistFolder(dir: string): ImageDataset {
     }
     const bad = labels.data.findIndex((digit) => digit > 9);
     if (bad >= 0) {
-      throw new UserError(`${path.basename(labelsFile)}: label ${labels.data[bad]} at ${bad} is no digit`);
+      throw new UserError(
+        `${path.basename(labelsFile)}: label ${labels.data[bad]} at ${bad} is no digit`,
+      );
     }
     dataset.labels = { classes: { names: digitNames(), index: Int32Array.from(labels.data) } };
   }

@@ -7,7 +7,9 @@ const text = (s: string) => Buffer.from(s, 'latin1');
 
 describe('decodeNetpbm', () => {
   it('reads P2 (text, 8-bit) with comments anywhere in the header', () => {
-    const image = decodeNetpbm(text('P2\n# made by hand\n3 2 # width height\n255\n0 1 2\n253 254 255\n'));
+    const image = decodeNetpbm(
+      text('P2\n# made by hand\n3 2 # width height\n255\n0 1 2\n253 254 255\n'),
+    );
     assert.deepEqual([image.width, image.height, image.channels, image.maxval], [3, 2, 1, 255]);
     assert.deepEqual([...image.pixels], [0, 1, 2, 253, 254, 255]);
   });
@@ -53,7 +55,10 @@ describe('decodeNetpbm', () => {
   });
 
   it('says what is wrong with truncated or malformed files', () => {
-    assert.throws(() => decodeNetpbm(Buffer.concat([text('P5 4 4 255\n'), Buffer.alloc(10)])), /truncated.*16 bytes.*10/);
+    assert.throws(
+      () => decodeNetpbm(Buffer.concat([text('P5 4 4 255\n'), Buffer.alloc(10)])),
+      /truncated.*16 bytes.*10/,
+    );
     assert.throws(() => decodeNetpbm(text('P2 2 2 255 1 2 3')), /file ends before its sample 3/);
     assert.throws(() => decodeNetpbm(text('P2 2 x')), /number for its height/);
     assert.throws(() => decodeNetpbm(text('P2 1 1 255 300')), /sample 300 exceeds/);

@@ -19,15 +19,22 @@ const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c]);
 
 /** True when the bytes start like a PGM or PPM file (`P2`, `P3`, `P5` or `P6`, then whitespace). */
 export function isNetpbm(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0x50 && [0x32, 0x33, 0x35, 0x36].includes(bytes[1]) &&
-    (WHITESPACE.has(bytes[2]) || bytes[2] === 0x23);
+  return (
+    bytes.length >= 3 &&
+    bytes[0] === 0x50 &&
+    [0x32, 0x33, 0x35, 0x36].includes(bytes[1]) &&
+    (WHITESPACE.has(bytes[2]) || bytes[2] === 0x23)
+  );
 }
 
 /** Reads header fields and, for text formats, samples: whitespace-separated, `#` comments. */
 class TokenReader {
   position: number;
 
-  constructor(private readonly bytes: Uint8Array, start: number) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    start: number,
+  ) {
     this.position = start;
   }
 
@@ -43,8 +50,10 @@ class TokenReader {
     if (i >= bytes.length) throw new Error(`file ends before its ${what}`);
     let value = 0;
     const start = i;
-    while (i < bytes.length && bytes[i] >= 0x30 && bytes[i] <= 0x39) value = value * 10 + bytes[i++] - 0x30;
-    if (i === start) throw new Error(`expected a number for its ${what}, found byte 0x${bytes[i].toString(16)}`);
+    while (i < bytes.length && bytes[i] >= 0x30 && bytes[i] <= 0x39)
+      value = value * 10 + bytes[i++] - 0x30;
+    if (i === start)
+      throw new Error(`expected a number for its ${what}, found byte 0x${bytes[i].toString(16)}`);
     this.position = i;
     return value;
   }
@@ -62,9 +71,10 @@ export function decodeNetpbm(bytes: Uint8Array): NetpbmImage {
   if (width < 1 || height < 1) throw new Error(`bad size ${width}x${height}`);
   if (maxval < 1 || maxval > 65535) throw new Error(`maximum value ${maxval} outside 1..65535`);
   const samples = width * height * channels;
-  const pixels = kind === 2 || kind === 3
-    ? readTextSamples(reader, samples, maxval)
-    : readBinarySamples(bytes, reader.position, samples, maxval);
+  const pixels =
+    kind === 2 || kind === 3
+      ? readTextSamples(reader, samples, maxval)
+      : readBinarySamples(bytes, reader.position, samples, maxval);
   return { width, height, channels, maxval, pixels };
 }
 
@@ -95,9 +105,8 @@ function readBinarySamples(
   if (sampleBytes === 1 && maxval === 255) return bytes.slice(start, start + needed);
   const pixels = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) {
-    const value = sampleBytes === 2
-      ? (bytes[start + 2 * i] << 8) | bytes[start + 2 * i + 1]
-      : bytes[start + i];
+    const value =
+      sampleBytes === 2 ? (bytes[start + 2 * i] << 8) | bytes[start + 2 * i + 1] : bytes[start + i];
     pixels[i] = Math.round((Math.min(value, maxval) * 255) / maxval);
   }
   return pixels;

@@ -13,7 +13,7 @@ export class PixelStore {
   private readonly filled: Uint8Array;
   private readonly plane: number;
 
-  /** `fixedChannels` 1 when grey output was forced; otherwise the store starts grey and may grow. */
+  /** `fixedChannels` 1 when grey output is forced; otherwise the store starts grey, may grow. */
   constructor(
     private readonly capacity: number,
     readonly width: number,
@@ -29,7 +29,9 @@ export class PixelStore {
   /** Stores `image` in `slot`; its size must be the store's. */
   put(slot: number, image: DecodedImage): void {
     if (image.width !== this.width || image.height !== this.height) {
-      throw new Error(`decoded to ${image.width}x${image.height}, expected ${this.width}x${this.height}`);
+      throw new Error(
+        `decoded to ${image.width}x${image.height}, expected ${this.width}x${this.height}`,
+      );
     }
     if (image.gray) this.grayImages++;
     else this.colourImages++;
