@@ -13,6 +13,7 @@ import { loadDataset } from '../data';
 import { batchToFloat } from '../data/batch';
 import { shuffledOrder } from '../data/random';
 import type { ImageDataset } from '../data/types';
+import { categoricalAccuracy } from '../eval/predict';
 import { InfoGAN } from '../model/infogan';
 import { formatSpec } from '../model/spec';
 import { EventWriter } from '../tensorboard';
@@ -231,6 +232,11 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
           : progress.epoch + 1, imagesPerSecond: (totals.steps * config.batchSize) / seconds };
         summaries.push(summary);
         log.info(epochLine(summary, config, state, seconds));
+        const accuracy = progress.batchInEpoch === 0 ? categoricalAccuracy(state.model, dataset) : null;
+        if (accuracy !== null) {
+          log.info(`epoch ${summary.epoch}: categorical_accuracy ${accuracy.toFixed(2)}`);
+          events.scalar('categorical_accuracy', accuracy, progress.iteration);
+        }
         if (progress.batchInEpoch === 0) logCodeHistograms(events, state, dataset);
         events.flush();
       }
