@@ -33,7 +33,7 @@ interface Run {
 
 /** Pillow's side: the same open, centre crop (ImageOps.fit) and Lanczos resize, to a bytearray. */
 const PILLOW_SCRIPT = `
-import json, os, resource, sys, time
+import json, os, re, resource, sys, time
 from multiprocessing import Pool
 from PIL import Image, ImageOps
 folder, threads, side, dump = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -52,11 +52,21 @@ if __name__ == '__main__':
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))
     if dump: open(dump, 'wb').write(pixels)
-    print(json.dumps({'seconds': seconds, 'count': len(names), 'peakRssMB': own.ru_maxrss / 1024,
+    print(json.dumps({'seconds': seconds, 'count': len(names), 'peakRssMB': peak / 1024,
         'workerRssMB': kids.ru_maxrss / 1024 if threads > 1 else None,
         'cpuSeconds': own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime}))
 `;
+
+/**
+ * This process's peak RSS in MB. VmHWM, not getrusage's maxrss: Linux carries maxrss across exec,
+ * so a child would report its parent's size whenever that was larger.
+ */
+function peakRssMB(): number {
+  const match = /VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
 
 /** Child mode: one infogan load, reported as JSON on stdout. */
 async function child(spec: { folder: string; threads: number; cacheDir: string; dump?: string }) {
@@ -79,7 +89,7 @@ async function child(spec: { folder: string; threads: number; cacheDir: string; 
     seconds,
     cpuSeconds: (used.user + used.system) / 1e6,
     count: set.count,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB: peakRssMB(),
   };
   process.stdout.write(JSON.stringify(run) + '\n');
 }
@@ -168,10 +178,12 @@ async function main() {
         const pillow = () => record(`pillow_${threads}`, runPillow(folder, threads, dumps[1]));
         for (const step of round % 2 === 0 ? [ours, pillow] : [pillow, ours]) step();
         record(`infogan_cached_${threads}`, runInfogan(folder, threads, cacheDir));
-        if (dumps[0]) sameWork = meanAbsDifference(dumps[0], dumps[1]);
+        fs.rmSync(cacheDir, { recursive: true, force: true });
         process.stderr.write(`round ${round + 1}/${rounds}, ${threads} thread(s) done\n`);
       }
     }
+    // Read only now: this process's size would otherwise count in every child's peak RSS.
+    sameWork = meanAbsDifference(path.join(scratch, 'ours'), path.join(scratch, 'pillow'));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

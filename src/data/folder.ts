@@ -56,10 +56,9 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
   const settings = preprocessing(options);
   const useCache = options.cache !== false;
   const key = cacheKey(files, options, settings);
-  const cacheFile = path.join(
-    cacheDir,
-    `folder-${hashOf(root, JSON.stringify(settings)).slice(0, 24)}.bin`,
-  );
+  // One cache per folder and settings: a changed folder replaces its own stale cache.
+  const name = hashOf(root, JSON.stringify(settings), subsetSetting(options)).slice(0, 24);
+  const cacheFile = path.join(cacheDir, `folder-${name}.bin`);
 
   let set = useCache ? readCache(cacheFile, key, log) : undefined;
   if (set) {
@@ -118,8 +117,12 @@ function isPositiveInteger(value: number): boolean {
 /** Hash of what the decoded set depends on: every file's path, size and mtime, and the settings. */
 function cacheKey(files: FolderFile[], options: DatasetOptions, settings: Preprocessing): string {
   const list = files.map((f) => `${f.relative}\t${f.size}\t${f.mtimeMs}`).join('\n');
-  const subset = options.maxImages === undefined ? '' : `${options.maxImages}/${options.seed ?? 0}`;
+  const subset = subsetSetting(options);
   return hashOf(`format ${CACHE_FORMAT}`, decoderVersion(), JSON.stringify(settings), subset, list);
+}
+
+function subsetSetting(options: DatasetOptions): string {
+  return options.maxImages === undefined ? '' : `${options.maxImages}/${options.seed ?? 0}`;
 }
 
 function describeShape(set: { height: number; width: number; channels: number }): string {
