@@ -7,6 +7,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { Adam, Generator, rand, tensor } from '../torch';
 import { InfoGAN } from '../model/infogan';
 import { pngInfo } from '../util/png';
+import { readEventFile } from '../tensorboard/reader.test-util';
 import { MemoryLogger } from '../util/log';
 import { loadCheckpoint, restoreTrainingState, saveCheckpoint } from './checkpoint';
 import { trainStep, type StepLosses } from './step';
@@ -100,6 +101,38 @@ describe('train on a slice of the real MNIST', () => {
     restoreTrainingState(b, cb);
     assert.deepEqual(tensorBytes(a), tensorBytes(b));
     assert.deepEqual(a.rng.getState(), b.rng.getState());
+  });
+});
+
+describe('TensorBoard log of a run', () => {
+  it('holds every scalar each step, grids by code, Q histograms, hparams, one curve across resume', async () => {
+    const config = smallRun('events', { fixStd: false, epochs: 2 });
+    let calls = 0;
+    await train(config, new MemoryLogger(), { shouldStop: () => ++calls === 10 });
+    await train({ ...config, resume: config.out }, new MemoryLogger());
+    const files = fs.readdirSync(config.logdir!).filter((f) => f.includes('tfevents'));
+    assert.equal(files.length, 1, 'resume appends to the same event file');
+    const { events } = readEventFile(path.join(config.logdir!, files[0]));
+    const byTag = new Map<string, number[]>();
+    for (const event of events) {
+      for (const value of event.values) {
+        byTag.set(value.tag, [...(byTag.get(value.tag) ?? []), event.step]);
+      }
+    }
+    const steps = Array.from({ length: 16 }, (_, i) => i + 1);
+    for (const tag of ['discriminator_objective', 'generator_objective', 'mutual_info_objective',
+      'll_categorical_objective', 'll_continuous_objective', 'generator_lr', 'discriminator_lr',
+      'd_real', 'd_fake', 'images_per_second', 'q_std/continuous_0', 'q_std/continuous_1']) {
+      assert.deepEqual(byTag.get(tag), steps, `${tag}: one point per step, no duplicates`);
+    }
+    assert.deepEqual(byTag.get('categorical/0'), [4, 8, 10, 12, 16]);
+    assert.deepEqual(byTag.get('continuous/1'), [4, 8, 10, 12, 16]);
+    assert.deepEqual(byTag.get('q_continuous/0'), [8, 16]);
+    const image = events.flatMap((e) => e.values).find((v) => v.tag === 'categorical/0')!.image!;
+    assert.deepEqual(pngInfo(image.encoded), { width: image.width, height: image.height, channels: 1 });
+    const histogram = events.flatMap((e) => e.values).find((v) => v.tag === 'q_continuous/0')!.histogram!;
+    assert.equal(histogram.num, 256);
+    assert.ok(events.some((e) => e.values.some((v) => v.pluginName === 'hparams')));
   });
 });
 
