@@ -3,7 +3,7 @@
  * Images are [batch, channels, height, width].
  */
 import { native, type Reduction } from './native';
-import { Tensor } from './tensor';
+import { Tensor, tidy } from './tensor';
 
 /** x @ weight^T + bias: [batch, in] -> [batch, out]; weight is [out, in]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -78,20 +78,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reductio
  */
 export function gaussianLogLikelihood(x: Tensor, mean: Tensor, logStd?: Tensor | null): Tensor {
   const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
-  const diff = x.sub(mean);
-  if (!logStd) {
-    const squared = diff.square();
-    const result = squared.mul(-0.5).sub(halfLog2Pi);
-    diff.dispose();
-    squared.dispose();
-    return result;
-  }
-  const scaled = diff.mul(logStd.neg().exp());
-  const squared = scaled.square();
-  const withStd = squared.mul(-0.5).sub(logStd);
-  const result = withStd.sub(halfLog2Pi);
-  for (const t of [diff, scaled, squared, withStd]) t.dispose();
-  return result;
+  // tidy frees every intermediate (neg, exp, the scaled square), not only the named ones.
+  return tidy(() => {
+    const diff = x.sub(mean);
+    if (!logStd) return diff.square().mul(-0.5).sub(halfLog2Pi);
+    const scaled = diff.mul(logStd.neg().exp());
+    return scaled.square().mul(-0.5).sub(logStd).sub(halfLog2Pi);
+  });
 }
 
 function pair(value: number | [number, number]): number[] {

@@ -25,8 +25,10 @@ export class Adam {
     this.lr = options.lr;
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
-    this.expAvgs = params.map((p) => keep(zeros(p.shape)));
-    this.expAvgSqs = params.map((p) => keep(zeros(p.shape)));
+    // Moments in each parameter's own dtype, as PyTorch's zeros_like: float32 moments for a
+    // float64 parameter would round every update.
+    this.expAvgs = params.map((p) => keep(zeros(p.shape, p.dtype)));
+    this.expAvgSqs = params.map((p) => keep(zeros(p.shape, p.dtype)));
   }
 
   /** Drops every parameter's gradient (PyTorch's `zero_grad(set_to_none=True)`). */

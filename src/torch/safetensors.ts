@@ -29,9 +29,10 @@ export function encodeSafetensors(tensors: Map<string, Tensor>,
     chunks.push(bytes);
     offset += bytes.length;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // keep the data 8-byte aligned
-  const headerBytes = Buffer.from(json, 'utf8');
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  // Pad with spaces (the spec allows it) so the data starts 8-byte aligned; count UTF-8 bytes,
+  // not characters, or a non-ASCII tensor name would break the alignment.
+  const headerBytes = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, ' ')]);
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
   return Buffer.concat([prefix, headerBytes, ...chunks]);
@@ -46,20 +47,37 @@ export function decodeSafetensors(buffer: Uint8Array, source = 'safetensors'):
   try {
     for (const [name, entry] of Object.entries(header)) {
       if (name === '__metadata__') continue;
-      const { dtype, shape, data_offsets: [begin, end] } = entry as
-        { dtype: string; shape: number[]; data_offsets: [number, number] };
-      const type = FROM_FILE[dtype];
+      const { dtype, shape, begin, end } = checkEntry(entry, name, source);
       const count = shape.reduce((a, b) => a * b, 1);
-      if (!type || end - begin !== count * BYTES_PER[dtype] || dataStart + end > buffer.length) {
+      if (end - begin !== count * BYTES_PER[dtype] || dataStart + end > buffer.length) {
         throw new Error(`${source}: tensor ${name} (${dtype} [${shape}]) is damaged or truncated`);
       }
-      tensors.set(name, fromBytes(buffer.subarray(dataStart + begin, dataStart + end), shape, type));
+      tensors.set(name, fromBytes(buffer.subarray(dataStart + begin, dataStart + end), shape,
+        FROM_FILE[dtype]));
     }
   } catch (error) {
     for (const t of tensors.values()) t.dispose();
     throw error;
   }
   return { tensors, metadata: (header.__metadata__ ?? {}) as Record<string, string> };
+}
+
+/** One header entry, checked field by field so a damaged header is named, not a TypeError. */
+function checkEntry(entry: unknown, name: string, source: string):
+  { dtype: string; shape: number[]; begin: number; end: number } {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: tensor ${name} has ${what}; the header is damaged`);
+  };
+  if (entry === null || typeof entry !== 'object') return fail('no {dtype, shape, data_offsets}');
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (typeof dtype !== 'string' || !FROM_FILE[dtype]) return fail(`unsupported dtype ${dtype}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) return fail(`a bad shape ${shape}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) ||
+    offsets[0] > offsets[1]) {
+    return fail(`bad data_offsets ${JSON.stringify(offsets)}`);
+  }
+  return { dtype, shape, begin: offsets[0], end: offsets[1] };
 }
 
 function readHeader(buffer: Uint8Array, source: string): Record<string, unknown> {
@@ -69,9 +87,14 @@ function readHeader(buffer: Uint8Array, source: string): Record<string, unknown>
     throw new Error(`${source}: header length ${length} exceeds the file; truncated or not safetensors`);
   }
   const text = Buffer.from(buffer.buffer, buffer.byteOffset + 8, length).toString('utf8');
+  let header: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    header = JSON.parse(text);
   } catch {
     throw new Error(`${source}: header is not valid JSON; the file is damaged`);
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw new Error(`${source}: header is not a JSON object; the file is damaged`);
+  }
+  return header as Record<string, unknown>;
 }

@@ -98,6 +98,14 @@ export class Tensor {
     return new Float32Array(bytes);
   }
 
+  /** A copy of the elements as float64, row-major (exact for float64 tensors). */
+  toFloat64Array(): Float64Array {
+    const source = this.dtype === 'float64' ? this : this.to('float64');
+    const bytes = native().toBytes(source.handle);
+    if (source !== this) source.dispose();
+    return new Float64Array(bytes);
+  }
+
   /** A copy of the raw bytes, row-major, in this tensor's dtype. */
   toBytes(): Uint8Array {
     return new Uint8Array(native().toBytes(this.handle));
@@ -303,7 +311,8 @@ function dimList(dims: number | number[] | undefined): number[] | null {
 /**
  * Runs `fn`, then disposes every tensor created inside it except those it returns (found in the
  * returned value, arrays and plain objects included) and those marked with `keep()`.
- * Returned tensors belong to the enclosing scope. Like TF.js's `tf.tidy`.
+ * Returned tensors belong to the enclosing scope. If `fn` throws, everything it made (but kept
+ * tensors) is disposed before the error goes on. Like TF.js's `tf.tidy`.
  */
 export function tidy<T>(fn: () => T): T {
   const scope: Tensor[] = [];
@@ -311,9 +320,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (error) {
+    // Nothing is returned, so nothing made in the scope survives a throw (as in TF.js).
     scopes.pop();
+    for (const tensor of scope) if (!tensor.isKept) tensor.dispose();
+    throw error;
   }
+  scopes.pop();
   const survivors = new Set<Tensor>();
   collectTensors(result, survivors);
   const parent = scopes[scopes.length - 1];
@@ -389,10 +402,12 @@ export function fromBytes(bytes: Uint8Array, shape: Shape, dtype: DType): Tensor
     int64: () => new BigInt64Array(copy.buffer),
     uint8: () => copy,
     bfloat16: () => new Uint16Array(copy.buffer),
+    bool: () => copy,
   };
   const view = views[dtype];
   if (!view) throw new Error(`fromBytes: unsupported dtype ${dtype}`);
-  return new Tensor(native().fromTypedArray(view(), [...shape]));
+  const convert = dtype === 'bool' ? 'bool' : undefined; // bool bytes travel as uint8
+  return new Tensor(native().fromTypedArray(view(), [...shape], convert));
 }
 
 export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
