@@ -5,10 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { evaluateHelp, parseEvaluateArgs } from '../config/evaluate';
 import { nearestName } from '../config/flags';
 import { parseSampleArgs, sampleHelp } from '../config/sample';
 import { configDifferences, parseTrainCommandLine, resumeTrainConfig, trainHelp, type TrainConfig }
   from '../config/train';
+import { evaluate } from '../eval/evaluate';
+import { runExplore, runExport } from '../explore/cli';
 import { sample } from '../train/sample';
 import { readRunConfig } from '../train/run';
 import { train } from '../train/trainer';
@@ -17,6 +20,9 @@ import { ConsoleLogger, UserError, type Logger } from '../util/log';
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   train: { summary: 'train an InfoGAN on a folder of images or MNIST', run: runTrain },
   sample: { summary: 'draw traversal grids or random samples from a trained run', run: runSample },
+  export: { summary: 'write a run\'s generator as safetensors plus metadata.json', run: runExport },
+  explore: { summary: 'serve a web page to play with a trained generator', run: runExplore },
+  evaluate: { summary: 'score what each code learned against labelled images', run: runEvaluate },
 };
 
 function usage(): string {
@@ -87,6 +93,16 @@ async function runSample(argv: string[]): Promise<number> {
     return 0;
   }
   sample(config, new ConsoleLogger(false));
+  return 0;
+}
+
+async function runEvaluate(argv: string[]): Promise<number> {
+  const config = parseEvaluateArgs(argv);
+  if (config === 'help') {
+    process.stdout.write(evaluateHelp() + '\n');
+    return 0;
+  }
+  await evaluate(config, new ConsoleLogger(config.quiet));
   return 0;
 }
 

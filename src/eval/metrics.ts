@@ -41,7 +41,8 @@ export function hungarianMatching(weights: readonly (readonly number[])[]): Matc
 }
 
 function totalOf(weights: readonly (readonly number[])[], rowToColumn: number[]): number {
-  return rowToColumn.reduce((sum, column, row) => (column < 0 ? sum : sum + weights[row][column]), 0);
+  return rowToColumn.reduce((sum, column, row) =>
+    (column < 0 ? sum : sum + weights[row][column]), 0);
 }
 
 /**
@@ -173,7 +174,8 @@ export function normalizedMutualInformation(table: readonly (readonly number[])[
   if (rowEntropy === 0 && columnEntropy === 0) return 1;
   let information = 0;
   table.forEach((row, i) => row.forEach((count, k) => {
-    if (count > 0) information += (count / total) * Math.log((count * total) / (rowSums[i] * columnSums[k]));
+    if (count === 0) return;
+    information += (count / total) * Math.log((count * total) / (rowSums[i] * columnSums[k]));
   }));
   const mean = (rowEntropy + columnEntropy) / 2;
   return Math.min(1, Math.max(0, information / mean));

@@ -1,0 +1,131 @@
+/**
+ * `infogan evaluate`: what did each code learn? Runs a trained run's Q head over labelled real
+ * images, preprocessed exactly as in training, and scores every code against every label:
+ *
+ *   console          one line per code and kind of label, its best match and score
+ *   <out>.json       every score (default <run>/evaluation.json)
+ *   <report>.html    with --report: each code's traversal grid beside its best matches
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EvaluateConfig } from '../config/evaluate';
+import type { TrainConfig } from '../config/train';
+import { loadDataset } from '../data';
+import type { ImageDataset } from '../data/types';
+import type { InfoGAN } from '../model/infogan';
+import { noGrad } from '../torch';
+import { writeFileAtomic } from '../util/atomic';
+import { UserError, type Logger } from '../util/log';
+import { traversalGrids } from '../train/grids';
+import { loadTrainedModel } from '../train/run';
+import { predictCodes } from './predict';
+import { reportHtml } from './report';
+import { scoreCodes, summaryLines, type CodeEvaluation } from './scores';
+
+/** What evaluation.json holds. */
+export interface Evaluation {
+  run: string;
+  /** The checkpoint's training iteration. */
+  iteration: number;
+  /** Where the images came from (a folder, or `bundled:mnist`). */
+  dataset: string;
+  images: number;
+  /** The labels found: how many classes, attributes and continuous labels. */
+  labels: { classes: number; attributes: number; continuous: number };
+  /** How NMI is normalised: I(class; value) / ((H(class) + H(value)) / 2). */
+  nmiNormalisation: 'arithmetic';
+  codes: CodeEvaluation[];
+}
+
+/** Evaluates the run, prints the table, writes the JSON (and the report); returns the scores. */
+export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Evaluation> {
+  const loaded = loadTrainedModel(config.run, log, config.checkpoint);
+  const { model, config: trained, iteration } = loaded;
+  try {
+    if (model.categorical.length + model.numContinuous === 0) {
+      throw new UserError(`--run ${config.run} has no latent codes to evaluate (trained with ` +
+        '--noinfogan, or with no categorical or continuous codes)');
+    }
+    const dataset = await loadEvaluationSet(config, trained, log);
+    checkImageShape(dataset, model, config);
+    const labels = dataset.labels;
+    if (!labels) {
+      throw new UserError(`${dataset.source} has no labels to evaluate against: expected MNIST ` +
+        'labels, identity sub-folders, Yale B file names, or an attribute file (--labels FILE)');
+    }
+    const bar = log.progress('evaluate', dataset.count);
+    const indices = Int32Array.from({ length: dataset.count }, (_, i) => i);
+    const outputs = predictCodes(model, dataset, indices, config.batchSize, bar);
+    bar.finish();
+    const evaluation: Evaluation = {
+      run: config.run, iteration, dataset: dataset.source, images: dataset.count,
+      labels: {
+        classes: labels.classes?.names.length ?? 0,
+        attributes: labels.attributes?.names.length ?? 0,
+        continuous: labels.continuous?.names.length ?? 0,
+      },
+      nmiNormalisation: 'arithmetic',
+      codes: scoreCodes(model, outputs, labels),
+    };
+    log.info(`evaluated iteration ${iteration} of ${config.run} on ${dataset.count} images of ` +
+      `${dataset.source}`);
+    for (const line of summaryLines(evaluation.codes)) log.info(line);
+    writeOutput(config.out, formatJson(evaluation), '--out');
+    log.info(`wrote ${config.out}`);
+    if (config.report) {
+      // The training grids' noise (seed + 1), so the pictures match the run's grids/ folder.
+      const grids = noGrad(() => traversalGrids(model, { seed: trained.seed + 1 }));
+      writeOutput(config.report, reportHtml(evaluation, grids), '--report');
+      log.info(`wrote ${config.report}`);
+    }
+    return evaluation;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The images: --dataset or the run's, with the run's preprocessing and subset seed. */
+async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig, log: Logger):
+  Promise<ImageDataset> {
+  const folder = config.dataset ?? trained.dataset;
+  if (config.dataset === undefined && folder !== undefined && !fs.existsSync(folder)) {
+    const saved = path.join(config.run, 'config.json');
+    throw new UserError(`the run's dataset ${folder} (in ${saved}) is not there; ` +
+      'give --dataset DIR', 2);
+  }
+  return loadDataset({
+    dataset: folder, scale: trained.scale, forceGrayscale: trained.forceGrayscale,
+    squash: trained.squash, maxImages: config.maxImages, seed: trained.seed,
+    cacheDir: trained.cacheDir, labels: config.labels ?? trained.labels,
+  }, log);
+}
+
+function checkImageShape(dataset: ImageDataset, model: InfoGAN, config: EvaluateConfig): void {
+  const { height, width, channels } = model.image;
+  if (dataset.height === height && dataset.width === width && dataset.channels === channels) return;
+  throw new UserError(`${config.dataset ? '--dataset ' : ''}${dataset.source} gives ` +
+    `${dataset.width}x${dataset.height}x${dataset.channels} images but ${config.run} was trained ` +
+    `on ${width}x${height}x${channels} (width x height x channels); use images like the run's`, 2);
+}
+
+/** A JSON number, string, boolean or null, as JSON.stringify writes it. */
+const PRIMITIVE = String.raw`(?:"(?:[^"\\\n]|\\.)*"|null|true|false|-?[\d.eE+-]+)`;
+const PRIMITIVE_ARRAY =
+  new RegExp(String.raw`\[\n\s*(${PRIMITIVE}(?:,\n\s*${PRIMITIVE})*)\n\s*\]`, 'g');
+
+/** Indented JSON, each array of plain values on one line (a confusion matrix reads as a table). */
+export function formatJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2);
+  const oneLine = (_: string, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`;
+  return text.replace(PRIMITIVE_ARRAY, oneLine) + '\n';
+}
+
+function writeOutput(file: string, text: string, flag: string): void {
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileAtomic(file, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
+  }
+}
