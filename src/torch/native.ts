@@ -4,6 +4,7 @@
  * OpenBLAS reads OPENBLAS_NUM_THREADS when it is loaded, which happens when the binding is; its own
  * threads fighting libtorch's for the cores made training ten times slower on a 2-core machine, so
  * it is held at one thread before the binding loads (and again through openblas_set_num_threads).
+ * OpenMP likewise reads OMP_WAIT_POLICY at load time. A user's own settings of either win.
  */
 import * as path from 'node:path';
 
@@ -104,6 +105,10 @@ let binding: NativeBinding | undefined;
 export function native(): NativeBinding {
   if (binding) return binding;
   process.env.OPENBLAS_NUM_THREADS ??= '1';
+  // OpenMP threads that spin while waiting at barriers steal the cores they wait for as soon as
+  // anything else runs (another process, or a core held elsewhere): measured here, a training
+  // run on a busy 2-core machine took 136 s spinning against 21 s sleeping. Sleep instead.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const file = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'infogan_torch.node');
   try {
     binding = require(file) as NativeBinding;
