@@ -3,13 +3,14 @@
 # packages (which build the libtorch binding and compile the TypeScript).
 #   bash scripts/setup.sh            what training needs
 #   bash scripts/setup.sh --dev      also what the tests and benchmarks compare against
-#                                    (Debian's PyTorch and Pillow)
+#                                    (Debian's PyTorch and Pillow) and Chromium for the
+#                                    explore page's browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libtorch-dev libopenblas0-openmp)
 if [[ ${1:-} == --dev ]]; then
-  packages+=(python3-torch python3-pil)
+  packages+=(python3-torch python3-pil chromium)
 fi
 
 sudo=""
