@@ -93,10 +93,12 @@ function stateFromHash(hash: string): PageState {
   const notice = $('notice');
   notice.textContent = problems.length > 0 ? `the link's state was ignored: ${problems[0]}` : '';
   notice.hidden = problems.length === 0;
+  const sweepRef = sweepCode?.ok ? sweepCode.value : firstCode();
   return {
     codes: codes.ok ? codes.value : readDefaults(),
-    view: view === 'grid' ? 'grid' : 'sample',
-    sweep: sweepCode?.ok ? sweepCode.value : firstCode(),
+    // A run without codes has nothing to sweep: its grid view is the sample.
+    view: view === 'grid' && sweepRef ? 'grid' : 'sample',
+    sweep: sweepRef,
   };
 }
 
@@ -120,6 +122,7 @@ function hashOf(page: PageState): string {
 
 /** Writes the state into the URL (without a history entry per slider step) and redraws. */
 function commit(): void {
+  $('notice').hidden = true;
   history.replaceState(null, '', hashOf(state));
   update(false);
 }
