@@ -1,6 +1,7 @@
 /**
  * Data-layer benchmark: decode + centre-crop + resize of the 10,000 CelebA faces to 64x64x3,
- * infogan (sharp, cold and cached) against Pillow doing the same in the same run.
+ * infogan (native libjpeg-turbo path, or sharp without it; cold and cached) against Pillow doing
+ * the same in the same run.
  *
  * Each measurement runs in its own child process, so peak RSS is that load's alone. Runs alternate
  * infogan, Pillow, infogan, Pillow; figures are medians over the rounds. Both sides use the same
@@ -15,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { loadDataset } from '../src/data/index';
+import { jpegBinding } from '../src/data/jpeg';
 import { datasetsRoot } from '../src/data/testing';
 import { MemoryLogger } from '../src/util/log';
 
@@ -164,6 +166,8 @@ async function main() {
   const record = (key: string, run: Run) => (results[key] ??= []).push(run);
   const threadCounts = threadsN > 1 ? [1, threadsN] : [1];
   let sameWork = NaN;
+  // Other work on the machine slows both sides; the load average says how much there was.
+  const loadBefore = os.loadavg()[0];
   try {
     for (let round = 0; round < rounds; round++) {
       for (const threads of threadCounts) {
@@ -187,7 +191,7 @@ async function main() {
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
-  report(folder, rounds, threadCounts, results, sameWork);
+  report(folder, rounds, threadCounts, results, sameWork, [loadBefore, os.loadavg()[0]]);
 }
 
 function report(
@@ -196,6 +200,7 @@ function report(
   threadCounts: number[],
   results: Record<string, Run[]>,
   sameWork: number,
+  load: number[],
 ) {
   const figures: Record<string, ReturnType<typeof summarise>> = {};
   for (const [key, runs] of Object.entries(results)) figures[key] = summarise(runs);
@@ -205,7 +210,8 @@ function report(
   );
   console.log(
     `${rounds} rounds alternating infogan/Pillow, medians; ` +
-      `${os.availableParallelism()} cores (shared)`,
+      `${os.availableParallelism()} cores (shared; 1-minute load ${load[0].toFixed(1)} before, ` +
+      `${load[1].toFixed(1)} after)`,
   );
   console.log('');
   console.log('side                          threads  images/s  seconds  cpu s  peak RSS MB');
@@ -220,7 +226,7 @@ function report(
     const cold = figures[`infogan_cold_${threads}`];
     const cached = figures[`infogan_cached_${threads}`];
     const pillow = figures[`pillow_${threads}`];
-    row('infogan cold (sharp)', threads, cold);
+    row(`infogan cold (${jpegBinding() ? 'libjpeg-turbo' : 'sharp'})`, threads, cold);
     row(threads === 1 ? 'Pillow 9 (ImageOps.fit)' : `Pillow, Pool(${threads})`, threads, pillow);
     row('infogan cached', threads, cached);
     ratios[`cold_vs_pillow_${threads}`] = round(cold.imagesPerSecond / pillow.imagesPerSecond, 2);
@@ -245,6 +251,7 @@ function report(
         figures,
         ratios,
         meanAbsDifference: round(sameWork, 3),
+        loadAverage: load.map((value) => round(value, 2)),
       }),
   );
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One-time set-up on Debian/Ubuntu: libtorch and OpenBLAS from the distribution, then the npm
-# packages (which build the libtorch binding and compile the TypeScript).
+# One-time set-up on Debian/Ubuntu: libtorch, OpenBLAS and libjpeg-turbo from the distribution,
+# then the npm packages (which build the native bindings and compile the TypeScript).
 #   bash scripts/setup.sh            what training needs
 #   bash scripts/setup.sh --dev      also what the tests and benchmarks compare against
 #                                    (Debian's PyTorch and Pillow) and Chromium for the
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-openmp)
+packages=(libtorch-dev libopenblas0-openmp libjpeg62-turbo-dev)
 if [[ ${1:-} == --dev ]]; then
   packages+=(python3-torch python3-pil chromium)
 fi

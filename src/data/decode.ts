@@ -2,10 +2,13 @@
  * Decodes one image file to uint8 pixels at the size and colour the data set asks for.
  *
  * JPEG, PNG, GIF, WebP and TIFF go through sharp (libvips); PGM/PPM through our own reader, and
- * through sharp afterwards only when they need resizing or a colour change.
+ * through sharp afterwards only when they need resizing or a colour change. A folder's JPEGs go
+ * through the native batch decoder (jpeg.ts) instead, and come here only without the binding or
+ * in a colour space it leaves out (CMYK).
  */
 import sharp, { type Sharp } from 'sharp';
 
+import { jpegDecoderVersion } from './jpeg';
 import { decodeNetpbm } from './netpbm';
 import type { ImageKind } from './sniff';
 
@@ -98,9 +101,10 @@ export function channelsEqual(rgb: Uint8Array): boolean {
   return true;
 }
 
-/** libvips and sharp versions, part of the cache key: another resizer may give other bytes. */
+/** Decoder versions, part of the cache key: another decoder or resizer may give other bytes. */
 export function decoderVersion(): string {
-  return `sharp ${sharp.versions.sharp} vips ${sharp.versions.vips}`;
+  const jpeg = jpegDecoderVersion() ?? 'jpeg through sharp';
+  return `sharp ${sharp.versions.sharp} vips ${sharp.versions.vips}; ${jpeg}`;
 }
 
 /**

@@ -1,6 +1,9 @@
 /**
  * Loads a user's image folder: walk, recognise images by content, take a seeded subset, decode in
  * parallel to one size and channel count, attach labels, and cache the result on disk.
+ *
+ * JPEGs are decoded in native batches (jpeg.ts) when the binding is built; every other format,
+ * and a JPEG in a colour space the native path leaves out (CMYK), one by one through decode.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,12 +12,14 @@ import * as path from 'node:path';
 import { type Logger, UserError } from '../util/log';
 import { hashOf, readCache, writeCache } from './cache';
 import {
+  type DecodedImage,
   decodeImage,
   decoderVersion,
   type Preprocessing,
   probeSize,
   withDecoderSettings,
 } from './decode';
+import { decodeJpegFiles, jpegBinding, type JpegResult, probeJpegFiles } from './jpeg';
 import { findAttributeFile, folderLabels } from './labels';
 import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
@@ -38,6 +43,9 @@ interface Skipped {
   reason: 'empty' | 'marked .bad' | 'not an image' | 'unreadable';
   detail?: string;
 }
+
+/** Headers read per native probe call, between progress updates. */
+const PROBE_BATCH = 1024;
 
 /** The default cache folder: `~/.cache/infogan`. */
 export function defaultCacheDir(): string {
@@ -233,22 +241,32 @@ async function commonSize(
   log: Logger,
 ): Promise<{ width: number; height: number }> {
   const sizes = new Map<string, { count: number; example: string }>();
+  const count = (size: { width: number; height: number }, relative: string) => {
+    const seen = sizes.get(`${size.width}x${size.height}`) ?? { count: 0, example: relative };
+    seen.count++;
+    sizes.set(`${size.width}x${size.height}`, seen);
+  };
   const progress = log.progress('reading image sizes', candidates.length);
+  // An unreadable header is left to the decoding pass, which skips and reports it.
+  const { jpegs, others } = byDecoder(candidates);
+  for (let start = 0; start < jpegs.length; start += PROBE_BATCH) {
+    const batch = jpegs.slice(start, start + PROBE_BATCH);
+    const found = await probeJpegFiles(batch.map((c) => c.file.absolute), threads);
+    found.forEach((size, j) => 'width' in size && count(size, batch[j].file.relative));
+    progress.update(start + batch.length);
+  }
   await forEachParallel(
-    candidates.length,
+    others.length,
     threads,
     async (i) => {
-      const { file, kind } = candidates[i];
+      const { file, kind } = others[i];
       try {
-        const { width, height } = await probeSize(fs.readFileSync(file.absolute), kind);
-        const seen = sizes.get(`${width}x${height}`) ?? { count: 0, example: file.relative };
-        seen.count++;
-        sizes.set(`${width}x${height}`, seen);
+        count(await probeSize(fs.readFileSync(file.absolute), kind), file.relative);
       } catch {
-        // Left to the decoding pass, which skips and reports it.
+        // Left to the decoding pass, as above.
       }
     },
-    (done) => progress.update(done),
+    (done) => progress.update(jpegs.length + done),
   );
   progress.finish();
   if (sizes.size <= 1) {
@@ -268,6 +286,15 @@ async function commonSize(
   );
 }
 
+/** Candidates by decoder: JPEGs for the native batch path (when built), the rest one by one. */
+function byDecoder<T extends Candidate>(candidates: T[]): { jpegs: T[]; others: T[] } {
+  if (!jpegBinding()) return { jpegs: [], others: candidates };
+  return {
+    jpegs: candidates.filter((c) => c.kind === 'jpeg'),
+    others: candidates.filter((c) => c.kind !== 'jpeg'),
+  };
+}
+
 /** Decodes every candidate into one PixelStore; failures go to `skipped`. */
 async function decodeAll(
   candidates: Candidate[],
@@ -285,19 +312,46 @@ async function decodeAll(
   );
   const loaded = new Uint8Array(candidates.length);
   const progress = log.progress('decoding images', candidates.length);
+  const keep = (slot: number, image: DecodedImage) => {
+    store.put(slot, image);
+    loaded[slot] = 1;
+  };
+  const skip = (slot: number, error: unknown) => {
+    const detail = firstLine(error);
+    skipped.push({ relative: candidates[slot].file.relative, reason: 'unreadable', detail });
+  };
+  const { jpegs, others } = byDecoder(candidates.map((c, slot) => ({ ...c, slot })));
+  let done = 0;
+  const onJpeg = (j: number, result: JpegResult) => {
+    const { slot } = jpegs[j];
+    if ('unsupported' in result) return void others.push(jpegs[j]); // CMYK: sharp, below
+    if ('error' in result) {
+      skip(slot, result.error);
+    } else {
+      try {
+        keep(slot, result.image);
+      } catch (error) {
+        skip(slot, error);
+      }
+    }
+    progress.update(++done);
+  };
+  if (jpegs.length > 0) {
+    const paths = jpegs.map((c) => c.file.absolute);
+    await decodeJpegFiles(paths, size, settings, threads, onJpeg);
+  }
   await forEachParallel(
-    candidates.length,
+    others.length,
     threads,
     async (i) => {
-      const { file, kind } = candidates[i];
+      const { file, kind, slot } = others[i];
       try {
-        store.put(i, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
-        loaded[i] = 1;
+        keep(slot, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
       } catch (error) {
-        skipped.push({ relative: file.relative, reason: 'unreadable', detail: firstLine(error) });
+        skip(slot, error);
       }
     },
-    (done) => progress.update(done),
+    (finished) => progress.update(done + finished),
   );
   progress.finish();
   const files = candidates.filter((_, i) => loaded[i]).map((c) => c.file.relative);
