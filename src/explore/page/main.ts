@@ -178,10 +178,12 @@ function categoricalRow(index: number, cardinality: number): HTMLElement {
   const labels = model.names.categorical[index]?.values;
   for (let value = 0; value < cardinality; value++) {
     const button = element('button', 'value');
-    button.textContent = labels?.[value] ?? String(value);
+    const label = labels?.[value];
+    button.textContent = label ?? String(value);
     button.dataset.code = String(index);
     button.dataset.value = String(value);
-    button.title = `categorical ${index} = ${value}`;
+    button.title = `categorical ${index} = ${value}` +
+      (label ? ` (infogan evaluate matched it to ${label})` : '');
     buttons.append(button);
   }
   row.append(buttons);
