@@ -261,7 +261,10 @@ export function parseNumber(text: string, flag: string, rule: NumberRule): numbe
   const tooLarge = rule.max !== undefined && value > rule.max;
   const unsafe = rule.integer ? !Number.isSafeInteger(value) : !Number.isFinite(value);
   if (tooSmall || tooLarge || unsafe) {
-    throw new UserError(`${flag} must be ${describeRange(rule)}, got ${text}`, 2);
+    // 1e999 is above no minimum yet still no usable number: say what is wrong with it.
+    const range = unsafe && !tooSmall && !tooLarge ? describeRange({ integer: rule.integer })
+      : describeRange(rule);
+    throw new UserError(`${flag} must be ${range}, got ${text}`, 2);
   }
   return value;
 }

@@ -165,6 +165,9 @@ const SESSION_KEYS: readonly (keyof TrainConfig)[] = ['threads', 'quiet', 'debug
 
 const SEED_MAX = 2 ** 32 - 1;
 
+/** Keeps a mistyped --scale_dataset (100000) from an allocation of hundreds of GB. */
+const MAX_SCALE_SIDE = 16384;
+
 type TrainFlag = FlagDef<TrainConfig>;
 
 const DATA_FLAGS: TrainFlag[] = [
@@ -532,6 +535,11 @@ export function validateTrainConfig(config: TrainConfig): void {
   }
   if (!config.infogan && config.styleSize === 0) {
     usageError("--noinfogan needs --style_size >= 1: style noise is the generator's only input");
+  }
+  const scale = config.scale;
+  if (scale && Math.max(scale.width, scale.height) > MAX_SCALE_SIDE) {
+    usageError(`--scale_dataset ${scale.width} ${scale.height}: at most ${MAX_SCALE_SIDE} ` +
+      'pixels a side');
   }
   if (config.maxImages !== undefined && config.maxImages < config.batchSize) {
     usageError(`--max_images ${config.maxImages} is fewer than --batch_size ${config.batchSize}`);

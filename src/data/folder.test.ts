@@ -158,7 +158,8 @@ describe('folder errors', () => {
         loadDataset({ dataset: junk.dir, cacheDir }, testLogger()),
         (error: Error) =>
           error instanceof UserError &&
-          error.message === `no readable images in ${junk.dir} (2 files looked at)`,
+          error.message === `no readable images in ${junk.dir}: skipped 2 of 2 files: ` +
+            '1 empty (empty.jpg); 1 not an image (notes.txt)',
       );
     } finally {
       junk.cleanup();

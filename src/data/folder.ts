@@ -165,7 +165,8 @@ async function decodeFolder(
   });
   if (skipped.length > 0) note(skippedSummary(skipped, files.length));
   if (decoded.files.length === 0) {
-    throw new UserError(`no readable images in ${root} (${files.length} files looked at)`);
+    const why = files.length === 0 ? 'it holds no files' : skippedSummary(skipped, files.length);
+    throw new UserError(`no readable images in ${root}: ${why}`);
   }
   note(channelChoice(decoded.store, settings));
   const rate = decoded.files.length / ((performance.now() - started) / 1000);

@@ -85,6 +85,7 @@ export function saveCheckpoint(runDir: string, state: TrainingState, config: unk
   string {
   const folder = checkpointFolder(runDir);
   fs.mkdirSync(folder, { recursive: true });
+  removeStaleTemporaries(folder);
   const { tensors, metadata, temporaries } = collect(state, config);
   let bytes: Buffer;
   try {
@@ -106,6 +107,32 @@ export function saveCheckpoint(runDir: string, state: TrainingState, config: unk
     fs.rmSync(path.join(folder, old.file), { force: true });
   }
   return path.join(folder, name);
+}
+
+/** Removes temporary files of writes that a killed run left half done (their writer is gone). */
+function removeStaleTemporaries(folder: string): void {
+  for (const name of fs.readdirSync(folder)) {
+    const pid = Number(/\.tmp-(\d+)$/.exec(name)?.[1] ?? 0);
+    if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
+      fs.rmSync(path.join(folder, name), { force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The newest checkpoint file the run's manifest (or folder) lists; undefined when none yet. */
+export function newestCheckpoint(runDir: string): string | undefined {
+  const folder = checkpointFolder(runDir);
+  const newest = readManifest(folder).checkpoints.at(-1);
+  return newest && path.join(folder, newest.file);
 }
 
 function readManifest(folder: string): Manifest {
@@ -152,16 +179,24 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
       ? `no checkpoint in ${folder}; expected step-*.safetensors written by infogan train`
       : `no checkpoint for iteration ${iteration} in ${folder}`);
   }
+  const unusable: { file: string; reason: string }[] = [];
   for (const entry of candidates) {
     const file = path.join(folder, entry.file);
     try {
-      return readCheckpointFile(file, entry.sha256);
+      const checkpoint = readCheckpointFile(file, entry.sha256);
+      for (const skipped of unusable) {
+        log.warn(`checkpoint ${skipped.file} is unusable (${skipped.reason}); ` +
+          'falling back to the previous one');
+      }
+      return checkpoint;
     } catch (error) {
-      log.warn(`checkpoint ${file} is unusable (${(error as Error).message}); ` +
-        'falling back to the previous one');
+      const code = (error as NodeJS.ErrnoException).code;
+      unusable.push({ file, reason: code === 'ENOENT' ? 'missing' : (error as Error).message });
     }
   }
-  throw new UserError(`no usable checkpoint in ${folder}: every one is damaged`);
+  // Warnings would promise a fallback that does not exist: one error names every problem.
+  const reasons = unusable.map((u) => `${path.basename(u.file)} ${u.reason}`).join('; ');
+  throw new UserError(`no usable checkpoint in ${folder}: ${reasons}`);
 }
 
 function readCheckpointFile(file: string, expectedSha: string): LoadedCheckpoint {

@@ -48,12 +48,18 @@ function readJson(file: string, what: string): Record<string, unknown> {
 
 /** The config a run was trained with, spec strings parsed back into layers. */
 export function readRunConfig(runDir: string): TrainConfig {
-  const raw = readJson(path.join(runDir, 'config.json'), 'the run settings');
-  return {
-    ...raw,
-    generator: parseSpec(String(raw.generator), 'generator'),
-    discriminator: parseSpec(String(raw.discriminator), 'discriminator'),
-  } as unknown as TrainConfig;
+  const file = path.join(runDir, 'config.json');
+  const raw = readJson(file, 'the run settings');
+  try {
+    return {
+      ...raw,
+      generator: parseSpec(String(raw.generator), 'generator'),
+      discriminator: parseSpec(String(raw.discriminator), 'discriminator'),
+    } as unknown as TrainConfig;
+  } catch (error) {
+    // Not a usage error: the spec came from the file, not the command line.
+    throw new UserError(`${file} is damaged: ${(error as Error).message}`);
+  }
 }
 
 export function readModelRecord(runDir: string): ModelRecord {

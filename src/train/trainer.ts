@@ -18,10 +18,11 @@ import { InfoGAN } from '../model/infogan';
 import { formatSpec } from '../model/spec';
 import { EventWriter } from '../tensorboard';
 import { Adam, Generator, noGrad, setAutocast, setThreads, tensor, tidy } from '../torch';
-import { writeFileAtomic } from '../util/atomic';
+import { makeFolder, writeFileAtomic } from '../util/atomic';
 import { UserError, formatDuration, type Logger } from '../util/log';
 import {
-  loadCheckpoint, restoreTrainingState, saveCheckpoint, type Progress, type TrainingState,
+  checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
+  type Progress, type TrainingState,
 } from './checkpoint';
 import { traversalGrids } from './grids';
 import { modelRecord } from './run';
@@ -63,7 +64,7 @@ function batchesPerEpoch(dataset: ImageDataset, batchSize: number): number {
 /** Fails before any work when the run folder cannot be written. */
 function prepareRunFolder(out: string): void {
   try {
-    fs.mkdirSync(out, { recursive: true });
+    makeFolder(out);
     const probe = path.join(out, `.write-test-${process.pid}`);
     fs.writeFileSync(probe, 'ok');
     fs.rmSync(probe);
@@ -92,7 +93,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
   const state = createTrainingState(config, image);
   for (const line of state.model.summary) log.info(line);
-  if (config.resume) resume(state, config, log);
+  const resumedFrom = config.resume ? resume(state, config, log) : undefined;
   writeFileAtomic(path.join(config.out, 'config.json'),
     JSON.stringify(serializableConfig(config), null, 2) + '\n');
   writeFileAtomic(path.join(config.out, 'model.json'),
@@ -101,7 +102,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     { resume: Boolean(config.resume) });
   if (!config.resume) events.hparams(flatConfig(config));
   try {
-    return await runEpochs(config, dataset, state, events, log, hooks);
+    return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom);
   } finally {
     events.close();
     state.model.dispose();
@@ -125,7 +126,13 @@ export function createTrainingState(config: TrainConfig,
   };
 }
 
-function resume(state: TrainingState, config: TrainConfig, log: Logger): void {
+/** Restores the newest checkpoint of the --resume run; returns its file ('' when none yet). */
+function resume(state: TrainingState, config: TrainConfig, log: Logger): string {
+  if (newestCheckpoint(config.resume!) === undefined) {
+    // Killed before its first checkpoint: nothing is lost by starting over.
+    log.warn(`no checkpoint in ${checkpointFolder(config.resume!)} yet; starting from iteration 0`);
+    return '';
+  }
   const checkpoint = loadCheckpoint(config.resume!, log);
   try {
     restoreTrainingState(state, checkpoint);
@@ -140,6 +147,7 @@ function resume(state: TrainingState, config: TrainConfig, log: Logger): void {
   state.discriminatorOptimizer.lr = config.discriminatorLr;
   const { iteration, epoch } = state.progress;
   log.info(`resumed from ${checkpoint.file}: iteration ${iteration}, epoch ${epoch + 1}`);
+  return checkpoint.file;
 }
 
 /** The run's settings as flat key/values for TensorBoard's hyperparameter table. */
@@ -177,7 +185,7 @@ class LossTotals {
 }
 
 async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: TrainingState,
-  events: EventWriter, log: Logger, hooks: TrainHooks): Promise<TrainResult> {
+  events: EventWriter, log: Logger, hooks: TrainHooks, resumedFrom = ''): Promise<TrainResult> {
   const perEpoch = batchesPerEpoch(dataset, config.batchSize);
   const progress = state.progress;
   const context = {
@@ -185,11 +193,12 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     generatorOptimizer: state.generatorOptimizer,
     discriminatorOptimizer: state.discriminatorOptimizer,
     lambdas: { categorical: config.categoricalLambda, continuous: config.continuousLambda },
+    infoTrainsBody: config.infoTrainsBody,
   };
   const summaries: EpochSummary[] = [];
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
     dataset.width);
-  const guard = new DivergenceGuard(config, state, log);
+  const guard = new DivergenceGuard(config, state, log, resumedFrom);
   let stopped = false;
   setAutocast(config.precision === 'bfloat16');
   try {
@@ -265,10 +274,9 @@ const MAX_ROLLBACKS = 3;
 class DivergenceGuard {
   private wonSince = -1;
   private rollbacks = 0;
-  private lastCheckpoint = '';
 
   constructor(private readonly config: TrainConfig, private readonly state: TrainingState,
-    private readonly log: Logger) {}
+    private readonly log: Logger, private lastCheckpoint = '') {}
 
   /** A description of what went wrong at `iteration`, or null when the step was healthy. */
   check(losses: StepLosses, iteration: number): string | null {

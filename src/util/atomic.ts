@@ -25,6 +25,22 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   syncFolder(path.dirname(file));
 }
 
+/**
+ * Creates `folder` and any missing parents. Where a recursive mkdir reports only ENOENT (as on a
+ * read-only file system), retries the first missing folder alone so the error names the real cause.
+ */
+export function makeFolder(folder: string): void {
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let missing = path.resolve(folder);
+    while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
+    fs.mkdirSync(missing);
+    throw error;
+  }
+}
+
 function syncFolder(folder: string): void {
   try {
     const fd = fs.openSync(folder, 'r');
