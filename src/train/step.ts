@@ -30,6 +30,9 @@ export interface StepContext {
   discriminatorOptimizer: Adam;
   rng: Generator;
   lambdas: { categorical: number; continuous: number };
+  /** Whether the discriminator step also minimises the information loss, training the body that
+   * D and Q share (as the original InfoGAN does); otherwise only the generator step sees it. */
+  infoTrainsBody?: boolean;
 }
 
 /** Runs one step on `real` ([batch, channels, height, width] in [0, 1]); frees what it makes. */
@@ -45,9 +48,18 @@ export function trainStep(context: StepContext, real: Tensor): StepLosses {
     // Discriminator: maximise log D(x) + log(1 - D(G(z))), i.e. minimise the two BCE terms.
     discriminatorOptimizer.zeroGrad();
     const realLogits = model.realFakeLogits(model.features(real));
-    const fakeLogits = model.realFakeLogits(model.features(fake.detach()));
+    const detachedFeatures = model.features(fake.detach());
+    const fakeLogits = model.realFakeLogits(detachedFeatures);
     const discriminatorLoss = F.bceWithLogits(realLogits, ones).add(F.bceWithLogits(fakeLogits, zeros));
-    discriminatorLoss.backward();
+    if (context.infoTrainsBody && model.qHead) {
+      // The shared body also learns to keep the codes recoverable; Q's own gradients from this
+      // pass are dropped by the generator step's zeroGrad below.
+      const bodyInformation = informationLoss(model.predictCodes(detachedFeatures), codes, lambdas);
+      (bodyInformation.total ? discriminatorLoss.add(bodyInformation.total) : discriminatorLoss)
+        .backward();
+    } else {
+      discriminatorLoss.backward();
+    }
     discriminatorOptimizer.step();
 
     // Generator and Q: fool D (non-saturating: maximise log D(G(z))) and maximise L_I, so the
