@@ -51,6 +51,9 @@ export interface TrainConfig {
   useBatchNorm: boolean;
   /** `--fix_std` / `--nofix_std`: Q's continuous-code std fixed at 1 instead of learned. */
   fixStd: boolean;
+  /** `--info_trains_body`: the discriminator step also minimises the information loss, so the
+   * body shared by D and Q learns features that keep the codes recoverable. Default: false. */
+  infoTrainsBody: boolean;
   /** `--generator SPEC`: noise vector to image. Default: DEFAULT_GENERATOR_SPEC. */
   generator: LayerSpec[];
   /** `--discriminator SPEC`: image to the hidden layer that the D and Q heads read. */
@@ -121,6 +124,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   styleSize: 62,
   useBatchNorm: true,
   fixStd: true,
+  infoTrainsBody: false,
   generator: parseSpec(DEFAULT_GENERATOR_SPEC, 'generator'),
   discriminator: parseSpec(DEFAULT_DISCRIMINATOR_SPEC, 'discriminator'),
   epochs: 100,
@@ -282,6 +286,14 @@ const MODEL_FLAGS: TrainFlag[] = [
     kind: 'boolean',
     group: 'Model',
     help: 'fix the std of continuous codes in Q at 1; --nofix_std learns it',
+  },
+  {
+    name: 'info_trains_body',
+    key: 'infoTrainsBody',
+    kind: 'boolean',
+    group: 'Model',
+    help: 'the discriminator step also maximises the information term, training the body ' +
+      'that D and Q share (as the original InfoGAN)',
   },
   {
     name: 'generator',
