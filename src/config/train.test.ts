@@ -108,6 +108,14 @@ describe('parseTrainArgs defaults', () => {
     assert.notEqual(result, 'help');
     if (result !== 'help') assert.equal(result.config.out, folder);
   });
+
+  it('store data and label paths absolute, so a run works from any folder', () => {
+    const result = parseTrainCommandLine(['--dataset', 'faces', '--labels', 'attrs.txt']);
+    assert.notEqual(result, 'help');
+    if (result === 'help') return;
+    assert.equal(result.config.dataset, path.resolve('faces'));
+    assert.equal(result.config.labels, path.resolve('attrs.txt'));
+  });
 });
 
 describe('parseTrainArgs flags', () => {

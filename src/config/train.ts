@@ -519,6 +519,9 @@ export function parseTrainCommandLine(
   const parsed = parseCommandLine(argv, TRAIN_FLAGS, defaults, 'train');
   if (parsed === 'help') return parsed;
   const { config, given } = parsed;
+  // Paths saved in config.json must still work from another folder (evaluate, resume).
+  if (config.dataset !== undefined) config.dataset = path.resolve(config.dataset);
+  if (config.labels !== undefined) config.labels = path.resolve(config.labels);
   if (!given.has('out')) config.out = config.resume ?? defaultRunFolder(now);
   if (!given.has('logdir')) config.logdir = path.join(config.out, 'tensorboard');
   validateTrainConfig(config);
