@@ -128,7 +128,7 @@ describe('parseTrainArgs flags', () => {
           `${GENERATOR_64} --plot_every 400 --force_grayscale`,
       ),
     );
-    assert.equal(config.dataset, 'celebA/img_align_celeba/');
+    assert.equal(config.dataset, path.resolve('celebA/img_align_celeba/'));
     assert.deepEqual(config.scale, { width: 64, height: 64 });
     assert.deepEqual(config.categoricalCardinality, [20, 20, 20]);
     assert.equal(config.numContinuous, 1);
@@ -153,7 +153,7 @@ describe('parseTrainArgs flags', () => {
     );
     assert.equal(config.maxImages, 1000);
     assert.equal(config.squash, true);
-    assert.equal(config.labels, 'attrs.txt');
+    assert.equal(config.labels, path.resolve('attrs.txt'));
     assert.equal(config.cacheDir, '/tmp/c');
     assert.equal(config.useBatchNorm, false);
     assert.equal(config.fixStd, false);
