@@ -136,6 +136,40 @@ describe('TensorBoard log of a run', () => {
   });
 });
 
+describe('disk trouble outside checkpoints', () => {
+  it('a TensorBoard write failing mid-run is one warning and training goes on', async () => {
+    const config = smallRun('events-enospc');
+    const log = new MemoryLogger();
+    // The module object itself: the compiled `import * as fs` only has getters onto it.
+    const nodeFs = require('node:fs') as { writeSync: typeof fs.writeSync };
+    const realWriteSync = nodeFs.writeSync;
+    let eventsInode = -1;
+    const stub = ((fd: number, ...rest: unknown[]) => {
+      if (fs.fstatSync(fd).ino === eventsInode) {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return (realWriteSync as (...a: unknown[]) => number)(fd, ...rest);
+    }) as typeof fs.writeSync;
+    try {
+      const result = await train(config, log, {
+        afterStep: (iteration) => {
+          if (iteration !== 3) return;
+          const file = fs.readdirSync(config.logdir!).find((f) => f.includes('tfevents'))!;
+          eventsInode = fs.statSync(path.join(config.logdir!, file)).ino;
+          nodeFs.writeSync = stub;
+        },
+      });
+      assert.equal(result.finished, 'completed');
+      assert.equal(result.iterations, 8);
+    } finally {
+      nodeFs.writeSync = realWriteSync;
+    }
+    assert.equal(log.warnings.length, 1, log.warnings.join('\n'));
+    assert.match(log.warnings[0], /TensorBoard logging to .* failed \(.*ENOSPC.*\); training goes on/);
+    assert.ok(fs.existsSync(path.join(config.out, 'checkpoints', 'step-000000008.safetensors')));
+  });
+});
+
 describe('divergence', () => {
   const poison = (state: ReturnType<typeof createTrainingState>) => {
     const weight = state.model.generator.parameters()[0];

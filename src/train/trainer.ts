@@ -98,9 +98,16 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     JSON.stringify(serializableConfig(config), null, 2) + '\n');
   writeFileAtomic(path.join(config.out, 'model.json'),
     JSON.stringify(modelRecord(state.model), null, 2) + '\n');
-  const events = new EventWriter(config.logdir ?? path.join(config.out, 'tensorboard'),
-    { resume: Boolean(config.resume) });
+  const events = tolerateDiskErrors(new EventWriter(config.logdir ??
+    path.join(config.out, 'tensorboard'), { resume: Boolean(config.resume) }), log);
   if (!config.resume) events.hparams(flatConfig(config));
+  if (hooks.shouldStop?.()) {
+    log.info('stopped before the first step; nothing to checkpoint');
+    events.close();
+    state.model.dispose();
+    return { iterations: state.progress.iteration, finished: 'interrupted',
+      checkpoint: resumedFrom ?? '', epochs: [] };
+  }
   try {
     return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom);
   } finally {
@@ -224,7 +231,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         logScalars(events, config, progress.iteration, losses, state,
           (totals.steps * config.batchSize) / seconds);
         bar.update(progress.batchInEpoch === 0 ? perEpoch : progress.batchInEpoch);
-        if (progress.iteration % config.plotEvery === 0) writeGrids(config, state, events);
+        if (progress.iteration % config.plotEvery === 0) writeGrids(config, state, events, log);
         if (progress.iteration % config.checkpointEvery === 0) guard.checkpoint(false);
         hooks.afterStep?.(progress.iteration, losses, state);
         await new Promise((resolve) => setImmediate(resolve)); // let signals in
@@ -253,7 +260,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
   } finally {
     setAutocast(false);
   }
-  if (progress.iteration % config.plotEvery !== 0) writeGrids(config, state, events);
+  if (progress.iteration % config.plotEvery !== 0) writeGrids(config, state, events, log);
   const checkpoint = guard.checkpoint(true);
   log.info(`${stopped ? 'stopped' : 'finished'} at iteration ${progress.iteration}; ` +
     `checkpoint ${checkpoint}`);
@@ -413,15 +420,52 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
   for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
 }
 
+function isDiskError(error: unknown): boolean {
+  return typeof (error as NodeJS.ErrnoException)?.code === 'string' || error instanceof UserError;
+}
+
+/**
+ * TensorBoard logs are a view of the run, not the run: when the disk refuses them (full,
+ * unwritable), say so once and train on without them. Other errors are bugs and propagate.
+ */
+function tolerateDiskErrors(writer: EventWriter, log: Logger): EventWriter {
+  let failed = false;
+  return new Proxy(writer, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (failed) return undefined;
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          if (!isDiskError(error)) throw error;
+          failed = true;
+          log.warn(`TensorBoard logging to ${target.logdir} failed ` +
+            `(${(error as Error).message.split('\n')[0]}); training goes on without it`);
+          return undefined;
+        }
+      };
+    },
+  });
+}
+
 /** Writes every traversal grid as grids/<code>_iter_<iteration>.png and to TensorBoard. */
-function writeGrids(config: TrainConfig, state: TrainingState, events: EventWriter): void {
+function writeGrids(config: TrainConfig, state: TrainingState, events: EventWriter,
+  log: Logger): void {
   const folder = path.join(config.out, 'grids');
-  fs.mkdirSync(folder, { recursive: true });
   const iteration = state.progress.iteration;
   const grids = noGrad(() => traversalGrids(state.model, { seed: config.seed + 1 }));
   for (const grid of grids) {
     const name = `${grid.name}_iter_${String(iteration).padStart(7, '0')}.png`;
-    writeFileAtomic(path.join(folder, name), grid.png);
+    try {
+      fs.mkdirSync(folder, { recursive: true });
+      writeFileAtomic(path.join(folder, name), grid.png);
+    } catch (error) {
+      if (!isDiskError(error)) throw error;
+      log.warn(`cannot write ${path.join(folder, name)} (${(error as Error).message}); ` +
+        'training goes on');
+    }
     events.image(grid.name.replace('_', '/'), grid.png, grid.width, grid.height, grid.channels,
       iteration);
   }
