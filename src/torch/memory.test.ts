@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import * as F from './functional';
 import * as nn from './nn';
 import { Adam } from './optim';
-import { Generator, Tensor, dispose, keep, memory, ones, randint, randn, tensor, tidy } from './tensor';
+import {
+  Generator, Tensor, dispose, keep, memory, ones, randint, randn, tensor, tidy,
+} from './tensor';
 
 const live = (): number => memory().numTensors;
 

@@ -38,7 +38,8 @@ function naiveConv2d(x: number[], xs: number[], w: number[], ws: number[], bias:
 
 /** Direct-loop transposed convolution: every input pixel scatters its kernel into the output. */
 function naiveConvTranspose2d(x: number[], xs: number[], w: number[], ws: number[],
-  bias: number[], stride: number, pad: number, outPad: number): { data: number[]; shape: number[] } {
+  bias: number[], stride: number, pad: number, outPad: number):
+  { data: number[]; shape: number[] } {
   const [n, cin, h, wd] = xs;
   const [, cout, kh, kw] = ws;
   const oh = (h - 1) * stride - 2 * pad + kh + outPad;
@@ -150,7 +151,8 @@ describe('convTranspose2d', () => {
 
   test('against a direct loop: size = (in - 1) * stride - 2 * padding + kernel + outputPadding',
     () => {
-      for (const [stride, pad, outPad, k] of [[1, 0, 0, 3], [2, 1, 0, 4], [2, 1, 1, 3], [2, 0, 1, 2]]) {
+      const cases = [[1, 0, 0, 3], [2, 1, 0, 4], [2, 1, 1, 3], [2, 0, 1, 2]];
+      for (const [stride, pad, outPad, k] of cases) {
         tidy(() => {
           const xs = [2, 3, 3, 4];
           const ws = [3, 2, k, k];
@@ -160,7 +162,8 @@ describe('convTranspose2d', () => {
           const got = F.convTranspose2d(f64(x, xs), f64(w, ws), f64([0.25, -0.5], [2]),
             { stride, padding: pad, outputPadding: outPad });
           assert.deepEqual(got.shape, want.shape);
-          assertClose(got, want.data, { atol: 1e-12, what: `stride ${stride} pad ${pad} out ${outPad}` });
+          const what = `stride ${stride} pad ${pad} out ${outPad}`;
+          assertClose(got, want.data, { atol: 1e-12, what });
         });
       }
     });
@@ -374,7 +377,8 @@ describe('reductions and shapes', () => {
     tidy(() => {
       assertClose(tensor([1, 2, 3, 4], [2, 2]).matmul(tensor([5, 6, 7, 8], [2, 2])),
         [19, 22, 43, 50]);
-      const batched = tensor([1, 0, 0, 1, 2, 0, 0, 2], [2, 2, 2]).matmul(tensor([1, 2, 3, 4], [2, 2]));
+      const identities = tensor([1, 0, 0, 1, 2, 0, 0, 2], [2, 2, 2]); // I and 2I
+      const batched = identities.matmul(tensor([1, 2, 3, 4], [2, 2]));
       assert.deepEqual(batched.shape, [2, 2, 2]);
       assertClose(batched, [1, 2, 3, 4, 2, 4, 6, 8]);
     });

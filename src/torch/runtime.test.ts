@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as F from './functional';
 import { Adam } from './optim';
-import { blasInfo, cpuHasBfloat16, getThreads, setAutocast, setThreads, torchVersion } from './runtime';
+import {
+  blasInfo, cpuHasBfloat16, getThreads, setAutocast, setThreads, torchVersion,
+} from './runtime';
 import { Generator, full, noGrad, ones, randn, tensor, tidy } from './tensor';
 import { assertClose } from './testing';
 

@@ -84,7 +84,8 @@ function readHeader(buffer: Uint8Array, source: string): Record<string, unknown>
   if (buffer.length < 8) throw new Error(`${source}: too short to be a safetensors file`);
   const length = Number(Buffer.from(buffer.buffer, buffer.byteOffset, 8).readBigUInt64LE());
   if (length > buffer.length - 8 || length > 100_000_000) {
-    throw new Error(`${source}: header length ${length} exceeds the file; truncated or not safetensors`);
+    throw new Error(
+      `${source}: header length ${length} exceeds the file; truncated or not safetensors`);
   }
   const text = Buffer.from(buffer.buffer, buffer.byteOffset + 8, length).toString('utf8');
   let header: unknown;

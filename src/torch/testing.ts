@@ -58,7 +58,8 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: GradInput
     for (const leaf of leaves) leaf.requiresGrad = true;
     const out = checkedOutput(fn, datas, inputs, what, leaves);
     out.mul(tensor(Float64Array.from(weights), out.shape)).sum().backward();
-    return leaves.map((leaf, i) => leaf.grad?.toFloat64Array() ?? new Float64Array(datas[i].length));
+    return leaves.map((leaf, i) =>
+      leaf.grad?.toFloat64Array() ?? new Float64Array(datas[i].length));
   });
 
   datas.forEach((data, i) => {
