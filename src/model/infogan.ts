@@ -9,18 +9,11 @@
 import { F, Generator, Tensor, cat, nn, oneHot, rand, randint, randn, tidy } from '../torch';
 import { UserError } from '../util/log';
 import { buildNetwork, describeShape, shapeSize, type ExampleShape } from './networks';
-import type { LayerSpec } from './spec';
+import type { TrainConfig } from '../config/train';
 
-export interface ModelConfig {
-  infogan: boolean;
-  categoricalCardinality: number[];
-  numContinuous: number;
-  styleSize: number;
-  useBatchNorm: boolean;
-  fixStd: boolean;
-  generator: LayerSpec[];
-  discriminator: LayerSpec[];
-}
+/** The settings that shape the networks; see TrainConfig for each one's flag and default. */
+export type ModelConfig = Pick<TrainConfig, 'infogan' | 'categoricalCardinality' |
+  'numContinuous' | 'styleSize' | 'useBatchNorm' | 'fixStd' | 'generator' | 'discriminator'>;
 
 export interface ImageShape {
   height: number;
