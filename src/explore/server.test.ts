@@ -234,16 +234,15 @@ describe('explore rendering', () => {
     model.dispose();
   });
 
-  // The reason the generator runs on the server: a redraw is one small forward pass. Measured on
-  // untrained networks (the cost does not depend on the weights). The bound is on the best of 9
-  // redraws, which other processes on a shared machine cannot inflate; the median is printed.
+  // Each redraw is one forward pass of the generator; its speed is measured by bench/redraw.ts,
+  // not here (tests check behaviour, never wall-clock time).
   const generators: [string, string, number][] = [
     ['MNIST 28x28 (default spec)', '', 28],
     ['64x64 (the README\'s face spec)', 'fc:1024,fc:8x8x256,reshape:8:8:256,deconv:4:1:256,' +
       'deconv:4:2:256,deconv:4:2:128,deconv:4:2:64,deconv:4:1:1:sigmoid', 64],
   ];
   for (const [name, spec, size] of generators) {
-    it(`redraws a ${name} sample in under 100 ms`, () => {
+    it(`redraws a ${name} sample as a PNG of the image size, the same for the same seed`, () => {
       const config = { ...DEFAULT_TRAIN_CONFIG,
         ...(spec ? { generator: parseSpec(spec, 'generator'), categoricalCardinality: [20, 20, 20],
           numContinuous: 1, styleSize: 128 } : {}) };
@@ -252,13 +251,10 @@ describe('explore rendering', () => {
       const renderer = new Renderer(model);
       const state = defaultState({ categorical: model.categorical,
         numContinuous: model.numContinuous }, 5);
-      renderer.sample(state);
-      const times = Array.from({ length: 9 }, (_, i) =>
-        renderer.sample({ ...state, seed: i }).milliseconds).sort((a, b) => a - b);
-      const [best, median] = [times[0], times[4]];
-      process.stdout.write(`# redraw ${name}: best ${best.toFixed(1)} ms, median ` +
-        `${median.toFixed(1)} ms\n`);
-      assert.ok(best < 100, `best of 9 redraws ${best.toFixed(1)} ms`);
+      const first = renderer.sample(state).png;
+      assert.deepEqual(pngInfo(first), { width: size, height: size, channels: 1 });
+      assert.deepEqual(renderer.sample(state).png, first);
+      assert.notDeepEqual(renderer.sample({ ...state, seed: 6 }).png, first);
       model.dispose();
     });
   }

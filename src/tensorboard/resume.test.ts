@@ -181,13 +181,13 @@ test('an open writer does not keep the process alive (its timer is unref-ed)', (
   const script =
     `const w = new EventWriter(${JSON.stringify(logdir)});\n` +
     "w.scalar('loss', 1, 1);\nw.flush();";
-  const started = Date.now();
+  // A timer that kept the process alive would flush every 2 s forever: spawnSync's timeout would
+  // kill the child, and its status would be null, not 0.
   const child = spawnSync(process.execPath, childScript(script), {
     timeout: 10_000,
     encoding: 'utf8',
   });
   assert.equal(child.status, 0, child.stderr);
-  assert.ok(Date.now() - started < 5000, `child took ${Date.now() - started} ms to exit`);
   const [file] = fs.readdirSync(logdir);
   assert.deepEqual(tagSteps(path.join(logdir, file)), [['loss', 1]]);
 });

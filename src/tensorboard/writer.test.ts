@@ -255,7 +255,7 @@ test('an unwritable log folder is reported as a UserError naming it', (t) => {
   );
 });
 
-test('a scalar costs microseconds', (t) => {
+test('100,000 scalars in a row are all written (their cost is printed, not asserted)', (t) => {
   const writer = new EventWriter(tempLogdir(t), { flushSeconds: 3600 });
   t.after(() => writer.close());
   const count = 100_000;
@@ -264,7 +264,5 @@ test('a scalar costs microseconds', (t) => {
   writer.flush();
   const microseconds = Number(process.hrtime.bigint() - started) / 1000 / count;
   t.diagnostic(`${count} scalars: ${microseconds.toFixed(2)} us each, flush included`);
-  // Measured at about 1-2 us on a 2-core machine; 20 us leaves room for a slow, busy CI.
-  assert.ok(microseconds < 20, `${microseconds.toFixed(2)} us per scalar`);
   assert.equal(readEventFile(writer.file).events.length, count + 1);
 });
