@@ -107,8 +107,11 @@ describe('train on a slice of the real MNIST', () => {
 describe('TensorBoard log of a run', () => {
   it('holds every scalar each step, grids by code, Q histograms, hparams, one curve across resume', async () => {
     const config = smallRun('events', { fixStd: false, epochs: 2 });
-    let calls = 0;
-    await train(config, new MemoryLogger(), { shouldStop: () => ++calls === 10 });
+    let done = 0;
+    await train(config, new MemoryLogger(), {
+      afterStep: () => { done += 1; },
+      shouldStop: () => done === 10,
+    });
     await train({ ...config, resume: config.out }, new MemoryLogger());
     const files = fs.readdirSync(config.logdir!).filter((f) => f.includes('tfevents'));
     assert.equal(files.length, 1, 'resume appends to the same event file');
