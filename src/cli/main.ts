@@ -124,6 +124,11 @@ export async function main(argv: string[]): Promise<number> {
 /** Runs `main` and turns any error into one line on stderr and an exit code. */
 export function runCli(argv: string[]): void {
   const debug = argv.includes('--debug');
+  // Output piped into `head` and closed early must not end training: stop printing instead.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.write = () => true;
+  });
   main(argv).then((code) => {
     process.exitCode = code;
   }, (error: unknown) => {

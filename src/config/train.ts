@@ -164,8 +164,6 @@ export const RESUME_SAFE_KEYS: ReadonlySet<keyof TrainConfig> = new Set<keyof Tr
   'cacheDir',
 ]);
 
-/** Fields about this machine or this invocation: a resumed run takes them from the command line. */
-const SESSION_KEYS: readonly (keyof TrainConfig)[] = ['threads', 'quiet', 'debug', 'cacheDir'];
 
 const SEED_MAX = 2 ** 32 - 1;
 
@@ -600,9 +598,9 @@ export function configDifferences(saved: TrainConfig, current: TrainConfig): Con
 }
 
 /**
- * The config of a resumed run: the saved config, with what the command line set explicitly.
- * Session fields (threads, quiet, debug, cache_dir) come from the command line; `out` is the
- * --resume folder unless --out is given; `logdir` is `<out>/tensorboard` unless given.
+ * The config of a resumed run: the saved config, with only what the command line set explicitly
+ * (threads included, so a resumed run continues bit for bit); `out` is the --resume folder
+ * unless --out is given; `logdir` is `<out>/tensorboard` unless given.
  * Throws a UserError (exit code 2) listing any explicitly given flag that may not change.
  */
 export function resumeTrainConfig(
@@ -618,7 +616,9 @@ export function resumeTrainConfig(
     usageError(`cannot change on --resume: ${list.join(', ')}; start a new run without --resume`);
   }
   const merged: TrainConfig = structuredClone(saved);
-  const takeCurrent = [...given, ...SESSION_KEYS, 'resume' as const];
+  // Only what was typed changes: a resumed run keeps even its thread count, since a different
+  // count sums in a different order and the run would no longer continue bit for bit.
+  const takeCurrent = [...given, 'resume' as const];
   for (const key of takeCurrent) Object.assign(merged, { [key]: current[key] });
   merged.out = given.has('out') ? current.out : (current.resume ?? saved.out);
   if (!given.has('logdir')) merged.logdir = path.join(merged.out, 'tensorboard');

@@ -84,6 +84,10 @@ export function serializableConfig(config: TrainConfig): Record<string, unknown>
 export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks = {}):
   Promise<TrainResult> {
   setThreads(config.threads, (line) => log.warn(line));
+  if (!config.resume && fs.existsSync(path.join(config.out, 'config.json'))) {
+    throw new UserError(`--out ${config.out} already holds a run; continue it with --resume ` +
+      `${config.out}, or choose a new --out`, 2);
+  }
   prepareRunFolder(config.out);
   const dataset = await loadDataset({
     dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,

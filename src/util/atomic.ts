@@ -12,7 +12,8 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let written = 0;
     while (written < bytes.length) {
-      written += fs.writeSync(fd, bytes, written, bytes.length - written);
+      // One write call takes at most 2 GiB; large checkpoints go in 1 GiB pieces.
+      written += fs.writeSync(fd, bytes, written, Math.min(bytes.length - written, 2 ** 30));
     }
     fs.fsyncSync(fd);
   } catch (error) {
