@@ -5,6 +5,7 @@
  * saved one is compared with the new flags (configDifferences, resumeTrainConfig).
  */
 import * as os from 'node:os';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import {
@@ -520,10 +521,17 @@ export function parseTrainCommandLine(
   // Paths saved in config.json must still work from another folder (evaluate, resume).
   if (config.dataset !== undefined) config.dataset = path.resolve(config.dataset);
   if (config.labels !== undefined) config.labels = path.resolve(config.labels);
-  if (!given.has('out')) config.out = config.resume ?? defaultRunFolder(now);
+  if (!given.has('out')) config.out = config.resume ?? freshFolder(defaultRunFolder(now));
   if (!given.has('logdir')) config.logdir = path.join(config.out, 'tensorboard');
   validateTrainConfig(config);
   return parsed;
+}
+
+/** `folder`, or `folder-2`, `folder-3`, ... when runs started in the same second hold it. */
+function freshFolder(folder: string): string {
+  let candidate = folder;
+  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${folder}-${n}`;
+  return candidate;
 }
 
 /** `runs/2026-12-04_16-47-14`: local time, sortable, one folder per second. */

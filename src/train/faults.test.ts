@@ -201,7 +201,9 @@ function checkResume(killed: Attempt, next: Attempt): void {
   assert.equal(killed.result.signal, 'SIGKILL', `${where}: not killed: ${killed.result.stderr}`);
   assertOnlyWarnings(next.result);
   const from = resumedFrom(next.result);
-  assert.equal(from, next.from, `${where}: resumed from ${from}, not the newest checkpoint`);
+  // The manifest may not list a checkpoint whose file is complete (a kill between the two
+  // renames); with no manifest yet, the trainer finds such a file itself, which is newer still.
+  assert.ok(from >= next.from, `${where}: resumed from ${from}, older than the newest listed`);
   assert.ok(from >= killed.reached - CHECKPOINT_EVERY && from <= killed.reached,
     `${where}: resumed from ${from}`);
   if (plan.kind === 'checkpoint-write' && killed.leftovers.length > 0) {
