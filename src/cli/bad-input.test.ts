@@ -364,8 +364,11 @@ describe(`${ROWS.length} bad inputs: the exit code and one line, no stack trace`
     writeImageFixtures();
     await writeRunFixtures();
     // No bad input may allocate its way out: a 4 GB address-space cap catches one that tries.
+    // Each row in a folder of its own: rows started in the same second would otherwise share
+    // the default run folder runs/<time>.
     const results = await mapLimit(ROWS, 4, (row) => runCli(expand(row.command), {
-      cwd: temp, timeoutMs: 60_000, addressSpaceKb: 4_000_000 }));
+      cwd: fs.mkdtempSync(path.join(temp, 'row-')), timeoutMs: 60_000,
+      addressSpaceKb: 4_000_000 }));
     results.forEach((result, i) => outcomes.push({ row: ROWS[i], result }));
   });
 
