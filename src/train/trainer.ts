@@ -105,14 +105,12 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   const events = tolerateDiskErrors(new EventWriter(config.logdir ??
     path.join(config.out, 'tensorboard'), { resume: Boolean(config.resume) }), log);
   if (!config.resume) events.hparams(flatConfig(config));
-  if (hooks.shouldStop?.()) {
-    log.info('stopped before the first step; nothing to checkpoint');
-    events.close();
-    state.model.dispose();
-    return { iterations: state.progress.iteration, finished: 'interrupted',
-      checkpoint: resumedFrom ?? '', epochs: [] };
-  }
   try {
+    if (hooks.shouldStop?.()) {
+      log.info('stopped before the first step; nothing to checkpoint');
+      return { iterations: state.progress.iteration, finished: 'interrupted',
+        checkpoint: resumedFrom ?? '', epochs: [] };
+    }
     return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom);
   } finally {
     events.close();
