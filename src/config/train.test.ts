@@ -173,6 +173,9 @@ describe('parseTrainArgs flags', () => {
     assert.equal(config.threads, 2);
     assert.equal(config.quiet, true);
     assert.equal(train(['--debug']).debug, true);
+    const semi = train(words('--labeled 100 --labeled_lambda 0.5'));
+    assert.equal(semi.labeled, 100);
+    assert.equal(semi.labeledLambda, 0.5);
   });
 
   it('accepts kebab-case and --flag=value', () => {
@@ -268,6 +271,10 @@ describe('parseTrainArgs errors', () => {
     [['--noinfogan', '--style_size', '0'], /^--noinfogan needs --style_size >= 1/],
     [['--max_images', '10'], '--max_images 10 is fewer than --batch_size 64'],
     [['--quiet', '--debug'], '--quiet and --debug contradict; give one'],
+    [['--labeled', '0'], '--labeled must be >= 1, got 0'],
+    [['--labeled_lambda', '-1'], '--labeled_lambda must be >= 0, got -1'],
+    [['--labeled', '100', '--categorical_cardinality'], /^--labeled 100 ties the first categorical code/],
+    [['--labeled', '100', '--noinfogan'], /^--labeled 100 ties the first categorical code/],
   ];
 
   for (const [argv, expected] of cases) {

@@ -38,6 +38,9 @@ export interface TrainConfig {
   labels?: string;
   /** `--cache_dir DIR`: decoded-dataset cache; undefined = the data layer's `~/.cache/infogan`. */
   cacheDir?: string;
+  /** `--labeled N`: class labels of N images tie the first categorical code to the classes
+   * (semi-supervised); undefined = unsupervised. */
+  labeled?: number;
 
   // Model.
   /** `--infogan` / `--noinfogan`: add the mutual-information term; off = plain GAN. */
@@ -73,6 +76,8 @@ export interface TrainConfig {
   categoricalLambda: number;
   /** `--continuous_lambda X`: weight of the continuous mutual-information term. Default: 1. */
   continuousLambda: number;
+  /** `--labeled_lambda X`: weight of the supervised cross-entropy of `--labeled`. Default: 1. */
+  labeledLambda: number;
   /** `--seed N`: for weights, noise, shuffling and the --max_images subset. Default: 1234. */
   seed: number;
   /** `--precision`: float32 or bfloat16. Default: float32. */
@@ -134,6 +139,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   discriminatorLr: 2e-4,
   categoricalLambda: 1,
   continuousLambda: 1,
+  labeledLambda: 1,
   seed: 1234,
   precision: 'float32',
   onNan: 'stop',
@@ -226,6 +232,16 @@ const DATA_FLAGS: TrainFlag[] = [
     group: 'Data',
     help: 'CelebA-style attribute file, for evaluation only',
     defaultText: 'list_attr_celeba.txt beside the images, if any',
+  },
+  {
+    name: 'labeled',
+    key: 'labeled',
+    kind: 'int',
+    min: 1,
+    group: 'Data',
+    help: 'semi-supervised: use the class labels of N images (the same number from each ' +
+      'class) to tie the first categorical code to the classes',
+    defaultText: 'none, unsupervised',
   },
   {
     name: 'cache_dir',
@@ -366,6 +382,14 @@ const TRAINING_FLAGS: TrainFlag[] = [
     min: 0,
     group: 'Training',
     help: 'weight of the continuous codes in the mutual-information term',
+  },
+  {
+    name: 'labeled_lambda',
+    key: 'labeledLambda',
+    kind: 'float',
+    min: 0,
+    group: 'Training',
+    help: 'weight of the cross-entropy on the --labeled images',
   },
   {
     name: 'seed',
@@ -564,6 +588,11 @@ export function validateTrainConfig(config: TrainConfig): void {
   }
   if (config.maxImages !== undefined && config.maxImages < config.batchSize) {
     usageError(`--max_images ${config.maxImages} is fewer than --batch_size ${config.batchSize}`);
+  }
+  if (config.labeled !== undefined && (!config.infogan ||
+    config.categoricalCardinality.length === 0)) {
+    usageError(`--labeled ${config.labeled} ties the first categorical code to the classes; ` +
+      'give one with --categorical_cardinality K (and not --noinfogan)');
   }
   if (config.quiet && config.debug) usageError('--quiet and --debug contradict; give one');
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainConfig } from '../config/train';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { InfoGAN, type ImageShape } from '../model/infogan';
 import { parseSpec } from '../model/spec';
 import { UserError, type Logger } from '../util/log';
@@ -51,7 +51,9 @@ export function readRunConfig(runDir: string): TrainConfig {
   const file = path.join(runDir, 'config.json');
   const raw = readJson(file, 'the run settings');
   try {
+    // Settings added after the run was made take their defaults.
     return {
+      ...DEFAULT_TRAIN_CONFIG,
       ...raw,
       generator: parseSpec(String(raw.generator), 'generator'),
       discriminator: parseSpec(String(raw.discriminator), 'discriminator'),

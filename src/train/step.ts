@@ -4,6 +4,7 @@
  */
 import { Adam, F, Generator, Tensor, full, tidy } from '../torch';
 import { InfoGAN, informationLoss } from '../model/infogan';
+import type { LabeledBatch } from './supervision';
 
 export interface StepLosses {
   /** -[log D(x) + log(1 - D(G(z)))], the discriminator's loss (binary cross-entropy). */
@@ -22,6 +23,8 @@ export interface StepLosses {
   fakeScore: number;
   /** Q's mean predicted std per continuous code, when the std is learned (`--nofix_std`). */
   continuousStd?: number[];
+  /** Cross-entropy of Q's first categorical code against the labelled batch (`--labeled`). */
+  supervised?: number;
 }
 
 export interface StepContext {
@@ -33,10 +36,16 @@ export interface StepContext {
   /** Whether the discriminator step also minimises the information loss, training the body that
    * D and Q share (as the original InfoGAN does); otherwise only the generator step sees it. */
   infoTrainsBody?: boolean;
+  /** Weight of the supervised cross-entropy on labelled images (`--labeled_lambda`). */
+  supervisedLambda?: number;
 }
 
-/** Runs one step on `real` ([batch, channels, height, width] in [0, 1]); frees what it makes. */
-export function trainStep(context: StepContext, real: Tensor): StepLosses {
+/**
+ * Runs one step on `real` ([batch, channels, height, width] in [0, 1]); frees what it makes.
+ * With `labeled`, Q also learns to name the classes of those real images with its first
+ * categorical code.
+ */
+export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledBatch): StepLosses {
   const { model, generatorOptimizer, discriminatorOptimizer, rng, lambdas } = context;
   return tidy(() => {
     const batch = real.shape[0];
@@ -69,7 +78,13 @@ export function trainStep(context: StepContext, real: Tensor): StepLosses {
     const generatorLoss = F.bceWithLogits(model.realFakeLogits(fakeFeatures), ones);
     const prediction = model.predictCodes(fakeFeatures);
     const information = informationLoss(prediction, codes, lambdas);
-    const total = information.total ? generatorLoss.add(information.total) : generatorLoss;
+    let total = information.total ? generatorLoss.add(information.total) : generatorLoss;
+    let supervised: Tensor | null = null;
+    if (labeled) {
+      const logits = model.predictCodes(model.features(labeled.images)).categoricalLogits[0];
+      supervised = F.crossEntropy(logits, labeled.classes);
+      total = total.add(supervised.mul(context.supervisedLambda ?? 1));
+    }
     total.backward();
     generatorOptimizer.step();
 
@@ -82,6 +97,7 @@ export function trainStep(context: StepContext, real: Tensor): StepLosses {
       realScore: realLogits.sigmoid().mean().item(),
       fakeScore: fakeLogits.sigmoid().mean().item(),
     };
+    if (supervised) losses.supervised = supervised.item();
     if (prediction.continuousLogStd) {
       losses.continuousStd = prediction.continuousLogStd.detach().exp().mean(0).toArray();
     }

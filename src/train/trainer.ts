@@ -27,6 +27,7 @@ import {
 import { traversalGrids } from './grids';
 import { modelRecord } from './run';
 import { trainStep, type StepLosses } from './step';
+import { labeledBatches, type LabeledBatches } from './supervision';
 
 export interface TrainResult {
   /** Training steps done in total (including those before a resume). */
@@ -39,7 +40,7 @@ export interface TrainResult {
   epochs: EpochSummary[];
 }
 
-export interface EpochSummary extends Omit<StepLosses, 'continuousStd'> {
+export interface EpochSummary extends Omit<StepLosses, 'continuousStd' | 'supervised'> {
   epoch: number;
   imagesPerSecond: number;
 }
@@ -95,6 +96,14 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     cacheDir: config.cacheDir, labels: config.labels, threads: config.threads,
   }, log);
   const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
+  let labeled: LabeledBatches | undefined;
+  if (config.labeled !== undefined) {
+    const supervision = labeledBatches(dataset, { labeled: config.labeled,
+      cardinality: config.infogan ? config.categoricalCardinality[0] : undefined,
+      batchSize: config.batchSize, seed: config.seed });
+    labeled = supervision.batches;
+    log.info(supervision.description);
+  }
   const state = createTrainingState(config, image);
   for (const line of state.model.summary) log.info(line);
   const resumedFrom = config.resume ? resume(state, config, log) : undefined;
@@ -111,7 +120,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       return { iterations: state.progress.iteration, finished: 'interrupted',
         checkpoint: resumedFrom ?? '', epochs: [] };
     }
-    return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom);
+    return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom, labeled);
   } finally {
     events.close();
     state.model.dispose();
@@ -169,7 +178,7 @@ function flatConfig(config: TrainConfig): Record<string, string | number | boole
   return flat;
 }
 
-type ScalarLosses = Omit<StepLosses, 'continuousStd'>;
+type ScalarLosses = Omit<StepLosses, 'continuousStd' | 'supervised'>;
 const SCALAR_KEYS: (keyof ScalarLosses)[] = ['discriminator', 'generator', 'information',
   'categorical', 'continuous', 'realScore', 'fakeScore'];
 
@@ -194,7 +203,8 @@ class LossTotals {
 }
 
 async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: TrainingState,
-  events: EventWriter, log: Logger, hooks: TrainHooks, resumedFrom = ''): Promise<TrainResult> {
+  events: EventWriter, log: Logger, hooks: TrainHooks, resumedFrom = '',
+  labeled?: LabeledBatches): Promise<TrainResult> {
   const perEpoch = batchesPerEpoch(dataset, config.batchSize);
   const progress = state.progress;
   const context = {
@@ -203,6 +213,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     discriminatorOptimizer: state.discriminatorOptimizer,
     lambdas: { categorical: config.categoricalLambda, continuous: config.continuousLambda },
     infoTrainsBody: config.infoTrainsBody,
+    supervisedLambda: config.labeledLambda,
   };
   const summaries: EpochSummary[] = [];
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
@@ -220,7 +231,8 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         const start = progress.batchInEpoch * config.batchSize;
         batchToFloat(dataset, order.subarray(start, start + config.batchSize), batchFloats);
         const losses = tidy(() => trainStep(context,
-          tensor(batchFloats, [config.batchSize, dataset.channels, dataset.height, dataset.width])));
+          tensor(batchFloats, [config.batchSize, dataset.channels, dataset.height, dataset.width]),
+          labeled?.batch(progress.iteration)));
         const trouble = guard.check(losses, progress.iteration + 1);
         if (trouble) {
           bar.finish();
@@ -419,6 +431,7 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
     ['images_per_second', imagesPerSecond],
   ];
   losses.continuousStd?.forEach((std, j) => scalars.push([`q_std/continuous_${j}`, std]));
+  if (losses.supervised !== undefined) scalars.push(['supervised_objective', losses.supervised]);
   for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
 }
 
