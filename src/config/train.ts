@@ -49,8 +49,10 @@ export interface TrainConfig {
   categoricalCardinality: number[];
   /** `--num_continuous N`: continuous codes, uniform on [-1, 1]. Default: 2. */
   numContinuous: number;
-  /** `--style_size N`: incompressible noise dimensions, standard normal. Default: 62. */
+  /** `--style_size N`: incompressible noise dimensions, normal. Default: 62. */
   styleSize: number;
+  /** `--style_std X`: the style noise's standard deviation. Default: 1. */
+  styleStd: number;
   /** `--use_batch_norm` / `--nouse_batch_norm`: each layer's default (`:bn`/`:nobn` override). */
   useBatchNorm: boolean;
   /** `--fix_std` / `--nofix_std`: Q's continuous-code std fixed at 1 instead of learned. */
@@ -128,6 +130,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   categoricalCardinality: [10],
   numContinuous: 2,
   styleSize: 62,
+  styleStd: 1,
   useBatchNorm: true,
   fixStd: true,
   infoTrainsBody: false,
@@ -286,7 +289,17 @@ const MODEL_FLAGS: TrainFlag[] = [
     kind: 'int',
     min: 0,
     group: 'Model',
-    help: 'noise dimensions that are not codes (standard normal)',
+    help: 'noise dimensions that are not codes (normal, mean 0)',
+  },
+  {
+    name: 'style_std',
+    key: 'styleStd',
+    kind: 'float',
+    min: 0,
+    minExclusive: true,
+    group: 'Model',
+    help: "the style noise's standard deviation; below 1 the codes start with a larger share " +
+      "of the generator's input, so a categorical code takes the data's main classes",
   },
   {
     name: 'use_batch_norm',

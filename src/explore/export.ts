@@ -27,7 +27,7 @@ export interface LatentPart {
   offset: number;
   size: number;
   /** How training drew it. */
-  prior: 'normal(0, 1)' | 'one-hot uniform' | 'uniform(-1, 1)';
+  prior: `normal(0, ${number})` | 'one-hot uniform' | 'uniform(-1, 1)';
 }
 
 /** The content of metadata.json. */
@@ -79,7 +79,8 @@ export function exportModel(model: InfoGAN, config: TrainConfig, iteration: numb
       styleSize: config.styleSize,
       categorical: model.categorical,
       numContinuous: model.numContinuous,
-      layout: latentLayout(config.styleSize, layout.categorical, layout.numContinuous),
+      layout: latentLayout(config.styleSize, layout.categorical, layout.numContinuous,
+        config.styleStd),
     },
     generator: {
       spec: formatSpec(config.generator),
@@ -93,15 +94,15 @@ export function exportModel(model: InfoGAN, config: TrainConfig, iteration: numb
   return { metadata, weights };
 }
 
-export function latentLayout(styleSize: number, categorical: number[], numContinuous: number):
-  LatentPart[] {
+export function latentLayout(styleSize: number, categorical: number[], numContinuous: number,
+  styleStd = 1): LatentPart[] {
   const parts: LatentPart[] = [];
   let offset = 0;
   const add = (name: string, size: number, prior: LatentPart['prior']) => {
     if (size > 0) parts.push({ name, offset, size, prior });
     offset += size;
   };
-  add('style', styleSize, 'normal(0, 1)');
+  add('style', styleSize, `normal(0, ${styleStd})`);
   categorical.forEach((k, i) => add(`categorical_${i}`, k, 'one-hot uniform'));
   for (let j = 0; j < numContinuous; j++) add(`continuous_${j}`, 1, 'uniform(-1, 1)');
   return parts;

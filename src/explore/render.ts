@@ -4,7 +4,7 @@
  * `styleSize` draws of a fresh Generator(S), so a seed names the same face or digit on every
  * request, every reload and every machine with the same engine.
  */
-import { Generator, Tensor, cat, noGrad, randn, tensor, tidy } from '../torch';
+import { Generator, Tensor, cat, noGrad, tensor, tidy } from '../torch';
 import type { InfoGAN } from '../model/infogan';
 import { tile } from '../train/grids';
 import { encodePng } from '../util/png';
@@ -62,11 +62,10 @@ export class Renderer {
 
   /** [states, styleSize]: each row drawn from its own seed. */
   private styleNoise(states: CodeState[]): Tensor | null {
-    const size = this.model.config.styleSize;
-    if (size === 0) return null;
+    if (this.model.config.styleSize === 0) return null;
     const rows = new Map<number, Tensor>();
     for (const { seed } of states) {
-      if (!rows.has(seed)) rows.set(seed, randn([1, size], new Generator(seed)));
+      if (!rows.has(seed)) rows.set(seed, this.model.sampleStyle(1, new Generator(seed))!);
     }
     return cat(states.map(({ seed }) => rows.get(seed)!), 0);
   }

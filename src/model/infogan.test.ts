@@ -96,6 +96,29 @@ describe('InfoGAN networks', () => {
   });
 });
 
+describe('latent priors', () => {
+  it('draws style noise with --style_std as its standard deviation, the codes unchanged', () => {
+    tidy(() => {
+      const stats = (styleStd: number) => {
+        const model = new InfoGAN({ ...MNIST, styleStd }, MNIST_IMAGE, new Generator(1));
+        const codes = model.sampleLatent(2000, new Generator(2));
+        const style = codes.latent.narrow(1, 0, 62).toArray();
+        const rest = codes.latent.narrow(1, 62, 12).toArray();
+        model.dispose();
+        const mean = style.reduce((a, b) => a + b, 0) / style.length;
+        const variance = style.reduce((a, b) => a + (b - mean) ** 2, 0) / style.length;
+        return { std: Math.sqrt(variance), mean, rest };
+      };
+      const standard = stats(1);
+      const narrow = stats(0.1);
+      assert.ok(Math.abs(standard.std - 1) < 0.01, `std ${standard.std}`);
+      assert.ok(Math.abs(narrow.std - 0.1) < 0.001, `std ${narrow.std}`);
+      assert.ok(Math.abs(narrow.mean) < 0.001, `mean ${narrow.mean}`);
+      assert.deepEqual(narrow.rest, standard.rest);
+    });
+  });
+});
+
 describe('information loss', () => {
   it('is lambda_cat * categorical + lambda_cont * continuous, each from its definition', () => {
     tidy(() => {

@@ -13,7 +13,7 @@ import type { TrainConfig } from '../config/train';
 
 /** The settings that shape the networks; see TrainConfig for each one's flag and default. */
 export type ModelConfig = Pick<TrainConfig, 'infogan' | 'categoricalCardinality' |
-  'numContinuous' | 'styleSize' | 'useBatchNorm' | 'fixStd' | 'generator' | 'discriminator'>;
+  'numContinuous' | 'styleSize' | 'styleStd' | 'useBatchNorm' | 'fixStd' | 'generator' | 'discriminator'>;
 
 export interface ImageShape {
   height: number;
@@ -81,7 +81,7 @@ export class InfoGAN {
       new nn.Linear(Q_HIDDEN, this.qOutputs, { generator }),
     ]) : null;
     this.summary = [
-      `latent: ${config.styleSize} style + categorical [${this.categorical.join(', ')}] + ` +
+      `latent: ${config.styleSize} style${styleStdText(config.styleStd)} + categorical [${this.categorical.join(', ')}] + ` +
         `${this.numContinuous} continuous = ${this.latentSize}`,
       ...built.summary,
       `generated image: ${describeShape(built.output)}`,
@@ -130,7 +130,8 @@ export class InfoGAN {
   sampleLatent(batch: number, generator?: Generator): LatentBatch {
     return tidy(() => {
       const parts: Tensor[] = [];
-      if (this.config.styleSize > 0) parts.push(randn([batch, this.config.styleSize], generator));
+      const style = this.sampleStyle(batch, generator);
+      if (style) parts.push(style);
       const categorical = this.categorical.map((k) => randint(k, [batch], generator));
       for (const [i, codes] of categorical.entries()) parts.push(oneHot(codes, this.categorical[i]));
       const continuous = this.numContinuous > 0
@@ -138,6 +139,15 @@ export class InfoGAN {
       if (continuous) parts.push(continuous);
       return { latent: cat(parts, 1), categorical, continuous };
     });
+  }
+
+  /** `batch` rows of style noise, N(0, styleStd^2); null when there is no style noise. */
+  sampleStyle(batch: number, generator?: Generator): Tensor | null {
+    const { styleSize, styleStd } = this.config;
+    if (styleSize === 0) return null;
+    const noise = randn([batch, styleSize], generator);
+    if (styleStd === 1) return noise;
+    return tidy(() => noise.mul(styleStd));
   }
 
   /**
@@ -227,6 +237,10 @@ export function informationLoss(prediction: CodePrediction, codes: LatentBatch,
 
 function sumAll(terms: Tensor[]): Tensor {
   return terms.slice(1).reduce((acc, t) => acc.add(t), terms[0]);
+}
+
+function styleStdText(std: number): string {
+  return std === 1 ? '' : ` (std ${std})`;
 }
 
 function checkGeneratorOutput(output: ExampleShape, image: ImageShape): void {

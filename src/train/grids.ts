@@ -7,7 +7,7 @@
  *   (by default linspace(-2, 2, 10), past the training range [-1, 1]).
  * Every other code stays at its fixed value for that row or column (continuous codes at 0).
  */
-import { Generator, Tensor, full, linspace, noGrad, randint, randn, tidy, tensor } from '../torch';
+import { Generator, Tensor, full, linspace, noGrad, randint, tidy, tensor } from '../torch';
 import type { InfoGAN } from '../model/infogan';
 import { encodePng } from '../util/png';
 
@@ -40,7 +40,7 @@ interface FixedNoise {
 
 function fixedNoise(model: InfoGAN, samples: number, seed: number): FixedNoise {
   const rng = new Generator(seed);
-  const style = model.config.styleSize > 0 ? randn([samples, model.config.styleSize], rng) : null;
+  const style = model.sampleStyle(samples, rng);
   const categorical = model.categorical.map((k) => randint(k, [samples], rng));
   return { style, categorical };
 }
