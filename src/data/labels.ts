@@ -1,9 +1,12 @@
 /**
  * Labels for an image folder, found from what real data sets ship with:
  * - CelebA's `list_attr_celeba.txt` (40 attributes, +1/-1, one row per file name);
+ * - a class per file name (`file.jpg class` lines, as CelebA's `identity_CelebA.txt`), given by
+ *   --labels;
  * - identity from sub-folder names (LFW, Extended Yale B);
  * - Yale B's light azimuth and elevation in file names (`yaleB11_P00A+000E+20.pgm`).
- * Labels are for evaluation only; a folder without any trains just the same.
+ * Labels are for evaluation and for semi-supervised training (--labeled); a folder without any
+ * trains just the same.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -92,6 +95,60 @@ function parseRow(
   return count === width ? name : { problem: `${count} values, expected ${width}` };
 }
 
+/** A class list: one class name per file name. */
+export interface ClassTable {
+  classOf: Map<string, string>;
+}
+
+/**
+ * Reads a --labels file of either kind: a CelebA-style attribute list (a row count, a line of
+ * names, then `file v1 v2 ...`) or a class list (`file class` on every line).
+ */
+export function readLabelFile(file: string): AttributeTable | ClassTable {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`--labels ${file}: cannot read it (${code}); expected a CelebA ` +
+      'attribute list or a "file class" list', 2);
+  }
+  const lines = text.split('\n');
+  const first = lines.find((line) => line.trim() !== '')?.trim() ?? '';
+  if (/^\d+$/.test(first)) return readAttributeFile(file);
+  const classOf = new Map<string, string>();
+  for (const [i, line] of lines.entries()) {
+    const fields = line.trim().split(/\s+/).filter(Boolean);
+    if (fields.length === 0) continue;
+    if (fields.length !== 2) {
+      throw new UserError(`${file}:${i + 1}: expected "file class" (a class per image) or a ` +
+        'CelebA attribute list (a row count, the names, then "file 1 -1 ..." rows)');
+    }
+    classOf.set(fields[0], fields[1]);
+  }
+  if (classOf.size === 0) throw new UserError(`${file}: no labels in it`);
+  return { classOf };
+}
+
+/**
+ * Classes aligned with `files` (matched by base name), numbered in the natural order of their
+ * names (2 before 10). Every file needs one: a partly labelled set is refused, naming a file.
+ */
+export function alignClasses(table: ClassTable, files: string[], source: string):
+  { names: string[]; index: Int32Array } {
+  const perFile = files.map((file) => table.classOf.get(path.posix.basename(file)));
+  const missing = perFile.filter((name) => name === undefined).length;
+  if (missing > 0) {
+    const example = files[perFile.indexOf(undefined)];
+    throw new UserError(`${source} has no class for ${missing} of ${files.length} images ` +
+      `(e.g. ${example}); give a class for every image`);
+  }
+  const collator = new Intl.Collator('en', { numeric: true });
+  const names = [...new Set(perFile as string[])].sort(collator.compare);
+  const lookup = new Map(names.map((name, i) => [name, i]));
+  return { names, index: Int32Array.from(perFile, (name) => lookup.get(name!)!) };
+}
+
 /** Attribute rows aligned with `files` (matched by base name); 0 for files with no row. */
 export function alignAttributes(
   table: AttributeTable,
@@ -140,19 +197,28 @@ export function lightDirections(
   return missing === 0 ? values : { missing, example };
 }
 
-/** Every label the folder offers for the loaded `files`, each logged in one line. */
+/**
+ * Every label the folder offers for the loaded `files`, each logged in one line. `labelFile` is
+ * an attribute list or a class list; a class list takes the place of sub-folder identities.
+ */
 export function folderLabels(
   files: string[],
-  attributeFile: string | undefined,
+  labelFile: string | undefined,
   log: Logger,
 ): DatasetLabels | undefined {
   const labels: DatasetLabels = {};
-  const attributes = attributeFile && attributeLabels(attributeFile, files, log);
-  if (attributes) labels.attributes = attributes;
-  const classes = folderClasses(files);
+  const table = labelFile === undefined ? undefined : readLabelFile(labelFile);
+  if (table && 'names' in table) {
+    const attributes = attributeLabels(table, labelFile!, files, log);
+    if (attributes) labels.attributes = attributes;
+  }
+  const classes = table && 'classOf' in table ? alignClasses(table, files, labelFile!)
+    : folderClasses(files);
   if (classes) {
     labels.classes = classes;
-    log.info(`labels: ${classes.names.length} identities from sub-folder names`);
+    log.info(table && 'classOf' in table
+      ? `labels: ${classes.names.length} classes for every image from ${labelFile}`
+      : `labels: ${classes.names.length} identities from sub-folder names`);
   }
   const light = lightDirections(files);
   if (light instanceof Float32Array) {
@@ -167,8 +233,8 @@ export function folderLabels(
   return labels.attributes || labels.classes || labels.continuous ? labels : undefined;
 }
 
-function attributeLabels(file: string, files: string[], log: Logger): DatasetLabels['attributes'] {
-  const table = readAttributeFile(file);
+function attributeLabels(table: AttributeTable, file: string, files: string[], log: Logger):
+  DatasetLabels['attributes'] {
   const { values, matched } = alignAttributes(table, files);
   const declared =
     table.declaredRows === table.rowOf.size

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { UserError } from '../util/log';
+import { loadDataset } from './index';
+import { alignClasses, readLabelFile } from './labels';
+import { dataset, tempFolder, testLogger } from './testing';
+
+const temp = tempFolder('labels');
+after(() => temp.cleanup());
+
+function write(name: string, text: string): string {
+  const file = path.join(temp.dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('class lists (--labels with "file class" lines)', () => {
+  it('reads a class per file and numbers the classes in natural order', () => {
+    const table = readLabelFile(write('ids.txt', 'a.jpg 10\nb.jpg 2\n\nc.jpg 2\r\nd.jpg x\n'));
+    assert.ok('classOf' in table);
+    const classes = alignClasses(table, ['sub/c.jpg', 'a.jpg', 'd.jpg', 'b.jpg'], 'ids.txt');
+    assert.deepEqual(classes.names, ['2', '10', 'x']);
+    assert.deepEqual([...classes.index], [0, 1, 2, 0]);
+  });
+
+  it('still reads CelebA attribute lists as attributes', () => {
+    const table = readLabelFile(write('attrs.txt', '2\nSmiling Young\na.jpg 1 -1\nb.jpg -1 1\n'));
+    assert.ok('names' in table);
+    assert.deepEqual(table.names, ['Smiling', 'Young']);
+  });
+
+  it('refuses a partly labelled set, a malformed line and an unreadable file, in one line each', () => {
+    const table = readLabelFile(write('some.txt', 'a.jpg 1\n'));
+    assert.ok('classOf' in table);
+    assert.throws(() => alignClasses(table, ['a.jpg', 'b.jpg', 'c.jpg'], 'some.txt'),
+      (e) => e instanceof UserError && e.message === 'some.txt has no class for 2 of 3 images ' +
+        '(e.g. b.jpg); give a class for every image');
+    const bad = write('bad.txt', 'a.jpg 1\nb.jpg 1 2 3\n');
+    assert.throws(() => readLabelFile(bad), (e) => e instanceof UserError &&
+      e.message.startsWith(`${bad}:2: expected "file class"`));
+    assert.throws(() => readLabelFile(path.join(temp.dir, 'none.txt')), (e) => e instanceof UserError &&
+      /--labels .*none\.txt: cannot read it \(ENOENT\)/.test(e.message));
+  });
+
+  it('labels real CelebA images from a class list, aligned by file name', async () => {
+    // Classes derived from the attribute list (Eyeglasses x Smiling), written as a class list.
+    const rows = fs.readFileSync(dataset('celeba-10k', 'list_attr_celeba.txt'), 'utf8')
+      .trim().split('\n').slice(2).map((line) => line.trim().split(/ +/));
+    const classOf = new Map(rows.map(([name, ...v]) =>
+      [name, `${v[15] === '1' ? 'glasses' : 'none'}-${v[31] === '1' ? 'smile' : 'still'}`]));
+    const list = write('identity.txt', [...classOf].map(([n, c]) => `${n} ${c}`).join('\n'));
+    const log = testLogger();
+    const set = await loadDataset({ dataset: dataset('celeba-10k', 'img_align_celeba'),
+      maxImages: 120, seed: 3, labels: list, cacheDir: path.join(temp.dir, 'cache') }, log);
+    const classes = set.labels!.classes!;
+    assert.equal(set.labels!.attributes, undefined);
+    set.files!.forEach((file, i) => assert.equal(classes.names[classes.index[i]], classOf.get(file)));
+    assert.ok(log.lineWith(`classes for every image from ${list}`));
+  });
+});
