@@ -24,7 +24,7 @@
     },
     {
       "target_name": "infogan_image",
-      "sources": ["native/image_decode.cc"],
+      "sources": ["native/image_decode.cc", "native/folder_io.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

@@ -33,6 +33,8 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
+#include "folder_io.h"
+
 namespace {
 
 #define INFOGAN_STRINGIFY_(x) #x
@@ -612,6 +614,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeJpegs", Napi::Function::New(env, DecodeJpegs));
   exports.Set("probeJpegs", Napi::Function::New(env, ProbeJpegs));
   exports.Set("version", Napi::Function::New(env, Version));
+  infogan::RegisterFolderIo(env, exports);
   return exports;
 }
 

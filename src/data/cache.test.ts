@@ -95,6 +95,28 @@ describe('decoded-set cache', () => {
     }
   });
 
+  it('hands out pixels that can be changed without changing the cache', async () => {
+    const first = await load();
+    assert.equal(first.fromCache, true);
+    const reference = Buffer.from(first.set.pixels);
+    first.set.pixels[0] ^= 0xff;
+    first.set.pixels[first.set.pixels.length - 1] ^= 0xff;
+    const second = await load();
+    assert.equal(second.fromCache, true);
+    assert.deepEqual(Buffer.from(second.set.pixels), reference);
+  });
+
+  it('rebuilds a cache written by another version of infogan, saying so', async () => {
+    const [file] = cacheFiles();
+    const bytes = fs.readFileSync(file);
+    bytes.write('IGANDS02', 0, 'ascii');
+    fs.writeFileSync(file, bytes);
+    const rebuilt = await load();
+    assert.equal(rebuilt.fromCache, false);
+    assert.ok(rebuilt.log.lineWith('is from another infogan version (IGANDS02); rebuilding it'));
+    assert.equal((await load()).fromCache, true);
+  });
+
   it('can be switched off', async () => {
     const before = fs.readdirSync(cacheDir).length;
     const result = await load({ cache: false, scale: { width: 8, height: 8 } });

@@ -1,24 +1,31 @@
 /**
  * The on-disk cache of a decoded image folder, so that a second run on the same folder starts in
- * seconds instead of decoding every file again.
+ * a fraction of a second instead of decoding every file again.
  *
  * File layout (one file per folder and preprocessing settings):
- *   bytes 0-7    magic `IGANDS02`
+ *   bytes 0-7    magic `IGANDS03`
  *   bytes 8-11   header length H, uint32 little-endian
- *   bytes 12-15  CRC-32 of the header and the payload together, uint32 little-endian
- *   bytes 16-43  zero
+ *   bytes 12-15  checksum of the header (checksum.ts), uint32 little-endian
+ *   bytes 16-19  checksum of the payload, uint32 little-endian
+ *   bytes 20-43  zero
  *   bytes 44..   header: UTF-8 JSON (CacheHeader)
  *   then         payload: the pixels, [count, height, width, channels] uint8
- * A cache is used only when its key (file list and settings) matches and the checksum holds.
+ * A cache is used only when both checksums hold and its key (file list and settings) matches.
+ *
+ * With the native binding the file is mapped, not read: the pixels handed out are the page
+ * cache's own pages, copied only where something writes to them. A cache file is therefore never
+ * changed in place (writeCache writes a new file and renames it over the old), since a mapped file
+ * cut short under a reader would crash it.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 
 import type { Logger } from '../util/log';
+import { checksum } from './checksum';
+import { imageBinding } from './native';
 
-const MAGIC = Buffer.from('IGANDS02', 'ascii');
+const MAGIC = Buffer.from('IGANDS03', 'ascii');
 const PREFIX_BYTES = 44;
 
 /** What a cache holds besides the pixels. */
@@ -47,62 +54,58 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
   return hash.digest('hex');
 }
 
-/** CRC-32 over header and payload: catches damage at several GB/s, so a cache hit stays fast. */
-function checksum(header: Uint8Array, payload: Uint8Array): number {
-  return zlib.crc32(payload, zlib.crc32(header));
-}
-
 /**
- * Reads the cache at `file` if it exists, matches `key` and is intact. Returns undefined on a miss;
- * a damaged or stale cache is logged in one line and deleted (it is rebuilt, never trusted).
+ * The cache at `file` if it exists and is intact, whatever its key: the caller compares keys (and
+ * calls discardCache on a mismatch). A damaged cache is logged in one line and deleted (it is
+ * rebuilt, never trusted); the result is then undefined, as when there is none.
  */
-export function readCache(file: string, key: string, log: Logger): CachedSet | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  let problem: string;
+export function readCache(file: string, log: Logger): CachedSet | undefined {
+  let result: CachedSet | string;
   try {
-    const result = readVerified(file, key);
-    if (typeof result !== 'string') return result;
-    problem = result;
+    if (!fs.existsSync(file)) return undefined;
+    result = readVerified(fileBytes(file));
   } catch (error) {
-    problem = `unreadable (${(error as Error).message})`;
+    result = `unreadable (${(error as Error).message})`;
   }
-  log.info(`cache ${file} is ${problem}; rebuilding it`);
-  fs.rmSync(file, { force: true });
+  if (typeof result !== 'string') return result;
+  discardCache(file, result, log);
   return undefined;
 }
 
-/** The cached set, or a string saying why it cannot be used. */
-function readVerified(file: string, key: string): CachedSet | string {
-  const descriptor = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(descriptor).size;
-    const prefix = Buffer.alloc(PREFIX_BYTES);
-    if (size < PREFIX_BYTES || fs.readSync(descriptor, prefix, 0, PREFIX_BYTES, 0) < PREFIX_BYTES) {
-      return `damaged (only ${size} bytes)`;
-    }
-    if (!prefix.subarray(0, 8).equals(MAGIC)) return 'not an infogan cache (bad magic)';
-    const headerBytes = prefix.readUInt32LE(8);
-    if (headerBytes > size - PREFIX_BYTES)
-      return `damaged (header of ${headerBytes} bytes overruns the file)`;
-    // One read for header and payload: the payload is returned as a view, never copied.
-    const body = Buffer.allocUnsafeSlow(size - PREFIX_BYTES);
-    if (fs.readSync(descriptor, body, 0, body.length, PREFIX_BYTES) < body.length)
-      return 'damaged (short read)';
-    const header = body.subarray(0, headerBytes);
-    const payload = body.subarray(headerBytes);
-    if (checksum(header, payload) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
-    const parsed = JSON.parse(header.toString('utf8')) as CacheHeader;
-    if (parsed.key !== key) return 'stale (the folder or the settings changed)';
-    const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
-    if (payload.length !== expected)
-      return `damaged (${payload.length} pixel bytes, expected ${expected})`;
-    return {
-      ...parsed,
-      pixels: new Uint8Array(payload.buffer, payload.byteOffset, payload.length),
-    };
-  } finally {
-    fs.closeSync(descriptor);
+/** Logs why the cache at `file` cannot be used, and deletes it. */
+export function discardCache(file: string, problem: string, log: Logger): void {
+  log.info(`cache ${file} is ${problem}; rebuilding it`);
+  fs.rmSync(file, { force: true });
+}
+
+/** The whole file: mapped when the binding is built, else read in one go. */
+function fileBytes(file: string): Uint8Array {
+  const native = imageBinding();
+  return native ? new Uint8Array(native.mapFile(file)) : fs.readFileSync(file);
+}
+
+/** The cached set in `bytes`, or a string saying why it cannot be used. */
+function readVerified(bytes: Uint8Array): CachedSet | string {
+  if (bytes.length < PREFIX_BYTES) return `damaged (only ${bytes.length} bytes)`;
+  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, PREFIX_BYTES);
+  const magic = prefix.subarray(0, MAGIC.length);
+  if (!magic.equals(MAGIC)) {
+    const ours = magic.subarray(0, 6).equals(MAGIC.subarray(0, 6));
+    return ours ? `from another infogan version (${magic})` : 'not an infogan cache (bad magic)';
   }
+  const headerBytes = prefix.readUInt32LE(8);
+  if (headerBytes > bytes.length - PREFIX_BYTES)
+    return `damaged (header of ${headerBytes} bytes overruns the file)`;
+  const header = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
+  if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
+  const parsed = JSON.parse(Buffer.from(header).toString('utf8')) as CacheHeader;
+  // The payload is a view of `bytes`, never a copy.
+  const pixels = bytes.subarray(PREFIX_BYTES + headerBytes);
+  if (checksum(pixels) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
+  const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
+  if (pixels.length !== expected)
+    return `damaged (${pixels.length} pixel bytes, expected ${expected})`;
+  return { ...parsed, pixels };
 }
 
 /**
@@ -116,7 +119,8 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(header.length, 8);
-  prefix.writeUInt32LE(checksum(header, pixels), 12);
+  prefix.writeUInt32LE(checksum(header), 12);
+  prefix.writeUInt32LE(checksum(pixels), 16);
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { type Logger, UserError } from '../util/log';
-import { hashOf, readCache, writeCache } from './cache';
+import { discardCache, hashOf, readCache, writeCache } from './cache';
 import {
   type DecodedImage,
   decodeImage,
@@ -24,9 +24,9 @@ import { findAttributeFile, folderLabels } from './labels';
 import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
-import { type ImageKind, SNIFF_BYTES, sniffImageKind } from './sniff';
+import { type ImageKind, sniffFiles } from './sniff';
 import type { DatasetOptions, ImageDataset } from './types';
-import { type FolderFile, listFiles } from './walk';
+import { type FolderFile, type FolderListing, filesOf, listFolder } from './walk';
 
 /** Bumped whenever the cache's content would differ for the same files and settings. */
 const CACHE_FORMAT = 1;
@@ -60,15 +60,20 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     ? resolveLabelsFile(options.labels)
     : findAttributeFile(root);
   const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
-  const files = listFiles(root, [cacheDir, ...(attributeFile ? [attributeFile] : [])]);
   const settings = preprocessing(options);
   const useCache = options.cache !== false;
-  const key = cacheKey(files, options, settings);
   // One cache per folder and settings: a changed folder replaces its own stale cache.
   const name = hashOf(root, JSON.stringify(settings), subsetSetting(options)).slice(0, 24);
   const cacheFile = path.join(cacheDir, `folder-${name}.bin`);
 
-  let set = useCache ? readCache(cacheFile, key, log) : undefined;
+  // The folder is listed on a worker thread while this one checks the cache.
+  const listing = listFolder(root, [cacheDir, ...(attributeFile ? [attributeFile] : [])]);
+  let set = useCache ? readCache(cacheFile, log) : undefined;
+  const key = cacheKey(await listing, options, settings);
+  if (set && set.key !== key) {
+    discardCache(cacheFile, 'stale (the folder or the settings changed)', log);
+    set = undefined;
+  }
   if (set) {
     for (const note of set.notes) log.info(note);
     log.info(
@@ -76,7 +81,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
         `in ${seconds(started)}`,
     );
   } else {
-    set = { key, ...(await decodeFolder(root, files, options, settings, log)) };
+    set = { key, ...(await decodeFolder(root, await listing, options, settings, log)) };
     if (useCache) writeCache(cacheFile, set, log);
   }
   const { pixels, count, height, width, channels } = set;
@@ -123,10 +128,17 @@ function isPositiveInteger(value: number): boolean {
 }
 
 /** Hash of what the decoded set depends on: every file's path, size and mtime, and the settings. */
-function cacheKey(files: FolderFile[], options: DatasetOptions, settings: Preprocessing): string {
-  const list = files.map((f) => `${f.relative}\t${f.size}\t${f.mtimeMs}`).join('\n');
-  const subset = subsetSetting(options);
-  return hashOf(`format ${CACHE_FORMAT}`, decoderVersion(), JSON.stringify(settings), subset, list);
+function cacheKey(listing: FolderListing, options: DatasetOptions, settings: Preprocessing): string {
+  const { names, sizes, mtimesMs } = listing;
+  return hashOf(
+    `format ${CACHE_FORMAT}`,
+    decoderVersion(),
+    JSON.stringify(settings),
+    subsetSetting(options),
+    names,
+    new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength),
+    new Uint8Array(mtimesMs.buffer, mtimesMs.byteOffset, mtimesMs.byteLength),
+  );
 }
 
 function subsetSetting(options: DatasetOptions): string {
@@ -144,7 +156,7 @@ function seconds(started: number): string {
 /** Everything from the file list to packed pixels; logs what was skipped and what was chosen. */
 async function decodeFolder(
   root: string,
-  files: FolderFile[],
+  listing: FolderListing,
   options: DatasetOptions,
   settings: Preprocessing,
   log: Logger,
@@ -155,9 +167,10 @@ async function decodeFolder(
     log.info(line);
   };
   const skipped: Skipped[] = [];
-  let candidates = classify(files, skipped);
-  candidates = applySubset(candidates, options, note);
+  const files = filesOf(listing);
   const threads = threadCount(options);
+  let candidates = await classify(files, threads, skipped);
+  candidates = applySubset(candidates, options, note);
   const started = performance.now();
   const decoded = await withDecoderSettings(async () => {
     const size = settings.scale ?? (await commonSize(root, candidates, skipped, threads, log));
@@ -186,9 +199,12 @@ function threadCount(options: DatasetOptions): number {
 }
 
 /** Sorts files into image candidates and skipped ones, by their first bytes (and `.bad` names). */
-function classify(files: FolderFile[], skipped: Skipped[]): Candidate[] {
-  const candidates: Candidate[] = [];
-  const head = Buffer.alloc(SNIFF_BYTES);
+async function classify(
+  files: FolderFile[],
+  threads: number,
+  skipped: Skipped[],
+): Promise<Candidate[]> {
+  const toSniff: FolderFile[] = [];
   for (const file of files) {
     if (file.size === 0) {
       skipped.push({ relative: file.relative, reason: 'empty' });
@@ -196,24 +212,17 @@ function classify(files: FolderFile[], skipped: Skipped[]): Candidate[] {
       // A `.bad` suffix is how a data set's owner marks a known-corrupt file (Yale B does).
       skipped.push({ relative: file.relative, reason: 'marked .bad' });
     } else {
-      const kind = sniffImageKind(readHead(file.absolute, head));
-      if (kind) candidates.push({ file, kind });
-      else skipped.push({ relative: file.relative, reason: 'not an image' });
+      toSniff.push(file);
     }
   }
+  const kinds = await sniffFiles(toSniff.map((file) => file.absolute), threads);
+  const candidates: Candidate[] = [];
+  toSniff.forEach((file, i) => {
+    const kind = kinds[i];
+    if (kind) candidates.push({ file, kind });
+    else skipped.push({ relative: file.relative, reason: 'not an image' });
+  });
   return candidates;
-}
-
-function readHead(file: string, head: Buffer): Uint8Array {
-  let descriptor: number | undefined;
-  try {
-    descriptor = fs.openSync(file, 'r');
-    return head.subarray(0, fs.readSync(descriptor, head, 0, head.length, 0));
-  } catch {
-    return head.subarray(0, 0); // unreadable (permissions, vanished): not an image
-  } finally {
-    if (descriptor !== undefined) fs.closeSync(descriptor);
-  }
 }
 
 function applySubset(

@@ -10,40 +10,14 @@
  * This module validates arguments and cuts the file list into batches, each decoded into its own
  * buffer, so the main thread stores one batch while the workers decode the next.
  */
-import * as path from 'node:path';
-
 import type { DecodedImage, Preprocessing } from './decode';
-
-/** What the binding reports for one decoded image. */
-type NativeOutcome =
-  | { channels: 1 | 3; gray: boolean }
-  | { error: string }
-  | { unsupported: string };
-
-/** What the binding reports for one probed header. */
-type NativeSize = { width: number; height: number } | { error: string };
-
-interface NativeOptions {
-  width: number;
-  height: number;
-  /** One channel (luma) for every image. */
-  gray: boolean;
-  /** crop: centred box of the target aspect; squash: whole image; exact: no resize at all. */
-  fit: 'crop' | 'squash' | 'exact';
-  threads: number;
-}
-
-interface ImageBinding {
-  /** Writes image i at out[offsets[i]]; reserve width * height * (gray ? 1 : 3) bytes each. */
-  decodeJpegs(
-    sources: (string | Uint8Array)[],
-    options: NativeOptions,
-    out: Uint8Array,
-    offsets: Float64Array | number[],
-  ): Promise<NativeOutcome[]>;
-  probeJpegs(sources: (string | Uint8Array)[], threads: number): Promise<NativeSize[]>;
-  version(): string;
-}
+import {
+  type ImageBinding,
+  imageBinding,
+  type NativeOptions,
+  type NativeOutcome,
+  type NativeSize,
+} from './native';
 
 /**
  * One JPEG's result: the image (its pixels are a view valid only during the callback), a
@@ -61,19 +35,9 @@ const FIRST_BATCH = 32;
 /** Bytes of pixels one batch may hold (two batches are held at once). */
 const BATCH_BYTES = 8 << 20;
 
-let binding: ImageBinding | null | undefined;
-
 /** The binding, or undefined when it was not built: JPEGs then go through sharp like the rest. */
 export function jpegBinding(): ImageBinding | undefined {
-  if (binding === undefined) {
-    const file = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'infogan_image.node');
-    try {
-      binding = require(file) as ImageBinding;
-    } catch {
-      binding = null;
-    }
-  }
-  return binding ?? undefined;
+  return imageBinding();
 }
 
 /** Bumped whenever the native path's output would change for the same libjpeg-turbo. */

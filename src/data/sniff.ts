@@ -2,6 +2,9 @@
  * Recognises image files by their first bytes, never by name: real folders hold images without
  * extensions next to logs, notes and editor leftovers.
  */
+import * as fs from 'node:fs';
+
+import { imageBinding } from './native';
 import { isNetpbm } from './netpbm';
 
 /** What a file's first bytes say it is. */
@@ -28,4 +31,36 @@ export function sniffImageKind(bytes: Uint8Array): ImageKind | undefined {
   }
   if (isNetpbm(bytes)) return 'netpbm';
   return undefined;
+}
+
+/**
+ * The image kind of each file from its first bytes, read `threads` files at a time by the native
+ * binding (or one by one without it); a file that cannot be read is no image.
+ */
+export async function sniffFiles(
+  files: string[],
+  threads: number,
+): Promise<(ImageKind | undefined)[]> {
+  const native = imageBinding();
+  if (!native) {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    return files.map((file) => sniffImageKind(readHead(file, head)));
+  }
+  const { heads, lengths } = await native.readHeads(files, SNIFF_BYTES, threads);
+  return files.map((_, i) => {
+    const start = i * SNIFF_BYTES;
+    return sniffImageKind(heads.subarray(start, start + Math.max(0, lengths[i])));
+  });
+}
+
+function readHead(file: string, head: Buffer): Uint8Array {
+  let descriptor: number | undefined;
+  try {
+    descriptor = fs.openSync(file, 'r');
+    return head.subarray(0, fs.readSync(descriptor, head, 0, head.length, 0));
+  } catch {
+    return head.subarray(0, 0); // unreadable (permissions, vanished)
+  } finally {
+    if (descriptor !== undefined) fs.closeSync(descriptor);
+  }
 }

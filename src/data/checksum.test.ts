@@ -1,0 +1,91 @@
+/**
+ * The cache checksum and the native helpers under the cache: CRC-32C against its published check
+ * value, native block sums against the JavaScript ones, and mapped files.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { blockCrcs, CHECKSUM_BLOCK, checksum, crc32c } from './checksum';
+import { imageBinding } from './native';
+import { tempFolder } from './testing';
+
+const needsBinding = { skip: !imageBinding() && 'build/Release/infogan_image.node not built' };
+
+/** Bytes that are not all alike: a simple linear congruential sequence. */
+function noise(length: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+describe('checksum', () => {
+  it("gives CRC-32C's check value and its value for 32 zero bytes", () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
+    assert.equal(crc32c(new Uint8Array(0)), 0);
+  });
+
+  it('sums blocks natively as the JavaScript CRC-32C does, for any length', needsBinding, () => {
+    const native = imageBinding()!;
+    for (const length of [0, 1, 7, 8, 9, 64, 1000, 3 * 64 + 5, 7 * 64]) {
+      const bytes = noise(length, length + 1);
+      const expected = Array.from({ length: Math.ceil(length / 64) }, (_, i) =>
+        crc32c(bytes.subarray(i * 64, (i + 1) * 64)),
+      );
+      assert.deepEqual([...native.crc32cBlocks(bytes, 64)], expected, `${length} bytes`);
+    }
+    const large = noise(3 * CHECKSUM_BLOCK + 12345);
+    assert.deepEqual(blockCrcs(large).length, 4);
+    assert.equal(blockCrcs(large)[3], crc32c(large.subarray(3 * CHECKSUM_BLOCK)));
+    assert.throws(() => native.crc32cBlocks(large, 12), /multiple of 8/);
+  });
+
+  it('changes when any one byte of a multi-block buffer changes', () => {
+    const bytes = noise(4 * CHECKSUM_BLOCK + 100);
+    const original = checksum(bytes);
+    for (const at of [0, CHECKSUM_BLOCK - 1, 2 * CHECKSUM_BLOCK + 77, bytes.length - 1]) {
+      for (const flip of [0x01, 0x80]) {
+        bytes[at] ^= flip;
+        assert.notEqual(checksum(bytes), original, `byte ${at} ^ ${flip}`);
+        bytes[at] ^= flip;
+      }
+    }
+    assert.equal(checksum(bytes), original);
+    // Two equal blocks swapped with two others: the order of blocks counts too.
+    const swapped = Buffer.concat([
+      bytes.subarray(CHECKSUM_BLOCK, 2 * CHECKSUM_BLOCK),
+      bytes.subarray(0, CHECKSUM_BLOCK),
+      bytes.subarray(2 * CHECKSUM_BLOCK),
+    ]);
+    assert.notEqual(checksum(swapped), original);
+  });
+});
+
+describe('mapFile', needsBinding, () => {
+  const temp = tempFolder('map');
+  after(temp.cleanup);
+
+  it("gives the file's bytes, and writes to them never reach the file", () => {
+    const file = path.join(temp.dir, 'data.bin');
+    const bytes = noise(100_000);
+    fs.writeFileSync(file, bytes);
+    const mapped = new Uint8Array(imageBinding()!.mapFile(file));
+    assert.deepEqual(mapped, bytes);
+    mapped[5] ^= 0xff;
+    assert.deepEqual(fs.readFileSync(file), Buffer.from(bytes));
+    assert.equal(mapped[5], bytes[5] ^ 0xff);
+  });
+
+  it('maps an empty file, and names a missing one', () => {
+    const empty = path.join(temp.dir, 'empty.bin');
+    fs.writeFileSync(empty, '');
+    assert.equal(imageBinding()!.mapFile(empty).byteLength, 0);
+    assert.throws(() => imageBinding()!.mapFile(path.join(temp.dir, 'missing')), /missing/);
+  });
+});

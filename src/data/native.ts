@@ -1,0 +1,73 @@
+/**
+ * The data layer's native binding, build/Release/infogan_image.node: libjpeg-turbo decoding
+ * (native/image_decode.cc) and file-system work done in bulk (native/folder_io.cc).
+ *
+ * It is optional: without it, JPEGs go through sharp, folders are listed and caches read and
+ * checked in JavaScript, with the same results, only slower.
+ */
+import * as path from 'node:path';
+
+/** What the binding reports for one decoded image. */
+export type NativeOutcome =
+  | { channels: 1 | 3; gray: boolean }
+  | { error: string }
+  | { unsupported: string };
+
+/** What the binding reports for one probed header. */
+export type NativeSize = { width: number; height: number } | { error: string };
+
+export interface NativeOptions {
+  width: number;
+  height: number;
+  /** One channel (luma) for every image. */
+  gray: boolean;
+  /** crop: centred box of the target aspect; squash: whole image; exact: no resize at all. */
+  fit: 'crop' | 'squash' | 'exact';
+  threads: number;
+}
+
+export interface ImageBinding {
+  /** Writes image i at out[offsets[i]]; reserve width * height * (gray ? 1 : 3) bytes each. */
+  decodeJpegs(
+    sources: (string | Uint8Array)[],
+    options: NativeOptions,
+    out: Uint8Array,
+    offsets: Float64Array | number[],
+  ): Promise<NativeOutcome[]>;
+  probeJpegs(sources: (string | Uint8Array)[], threads: number): Promise<NativeSize[]>;
+  version(): string;
+  /**
+   * Every regular file under `root` as walk.ts's listFolder describes, on a worker thread:
+   * relative paths joined by '\0', sorted in JavaScript's string order, and their sizes and
+   * mtimes (ms, as fs.Stats.mtimeMs). Rejects naming a folder that cannot be read.
+   */
+  listFolder(
+    root: string,
+    excluded: string[],
+  ): Promise<{ names: string; sizes: Float64Array; mtimes: Float64Array }>;
+  /** The first `bytes` bytes of each file ([paths, bytes]); lengths[i] is -1 when unreadable. */
+  readHeads(
+    paths: string[],
+    bytes: number,
+    threads: number,
+  ): Promise<{ heads: Uint8Array; lengths: Int32Array }>;
+  /** The file's bytes, mapped copy-on-write (writes never reach the file); throws if it cannot. */
+  mapFile(file: string): ArrayBuffer;
+  /** CRC-32C of each `block` bytes of `bytes` (the last block may be shorter); block % 8 = 0. */
+  crc32cBlocks(bytes: Uint8Array, block: number): Uint32Array;
+}
+
+let binding: ImageBinding | null | undefined;
+
+/** The binding, or undefined when it was not built. */
+export function imageBinding(): ImageBinding | undefined {
+  if (binding === undefined) {
+    const file = path.join(__dirname, '..', '..', '..', 'build', 'Release', 'infogan_image.node');
+    try {
+      binding = require(file) as ImageBinding;
+    } catch {
+      binding = null;
+    }
+  }
+  return binding ?? undefined;
+}

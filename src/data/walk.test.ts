@@ -1,0 +1,107 @@
+/**
+ * The folder listing: the native walk against the JavaScript one, on a real data set and on a
+ * temp folder holding what the walk must get right (links, hidden folders, exclusions, names that
+ * sort differently as UTF-8 bytes and as JavaScript strings).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { imageBinding } from './native';
+import { dataset, tempFolder } from './testing';
+import { filesOf, type FolderListing, listFiles, listFolder } from './walk';
+
+const needsBinding = { skip: !imageBinding() && 'build/Release/infogan_image.node not built' };
+
+/** A listing as plain values, for deepEqual. */
+function plain(listing: FolderListing) {
+  return filesOf(listing).map(({ relative, absolute, size, mtimeMs }) => ({
+    relative,
+    absolute,
+    size,
+    mtimeMs,
+  }));
+}
+
+describe('listFolder', () => {
+  const temp = tempFolder('walk');
+  const root = path.join(temp.dir, 'data');
+  const write = (relative: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
+    fs.writeFileSync(path.join(root, relative), text);
+  };
+
+  before(() => {
+    write('b/face.jpg', 'bb');
+    write('a.txt', 'a');
+    write('empty', '');
+    write('.hidden-file', 'kept: only hidden folders are skipped');
+    write('.git/HEAD', 'skipped');
+    write('cache/folder-1.bin', 'excluded');
+    write('labels.txt', 'excluded');
+    write('line\nbreak', 'a name with a newline');
+    // UTF-8 puts U+FF5E after U+1F600; JavaScript's string order puts it before.
+    write('x\u{ff5e}.jpg', 'fullwidth tilde');
+    write('x\u{1f600}.jpg', 'emoji');
+    write('xé.jpg', 'e acute');
+    fs.mkdirSync(path.join(temp.dir, 'elsewhere'));
+    fs.writeFileSync(path.join(temp.dir, 'elsewhere', 'c.jpg'), 'ccc');
+    fs.symlinkSync(path.join(temp.dir, 'elsewhere'), path.join(root, 'linked'));
+    fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'link-to-a.txt'));
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+    fs.symlinkSync(root, path.join(root, 'b', 'loop'));
+    const old = new Date('2020-01-02T03:04:05.678Z');
+    fs.utimesSync(path.join(root, 'a.txt'), old, old);
+  });
+  after(temp.cleanup);
+
+  const exclude = () => [path.join(root, 'cache'), path.join(root, 'labels.txt')];
+
+  it('lists files with sizes and mtimes, sorted, following links to each folder once', async () => {
+    const listing = await listFolder(root, exclude());
+    const files = filesOf(listing);
+    assert.deepEqual(
+      files.map((f) => f.relative),
+      [
+        '.hidden-file',
+        'a.txt',
+        'b/face.jpg',
+        'empty',
+        'line\nbreak',
+        'link-to-a.txt',
+        'linked/c.jpg',
+        'x\u{1f600}.jpg',
+        'x\u{ff5e}.jpg',
+        'xé.jpg',
+      ].sort(),
+    );
+    assert.deepEqual(
+      files.map((f) => f.relative),
+      [...files.map((f) => f.relative)].sort(),
+      "JavaScript's string order",
+    );
+    const a = files.find((f) => f.relative === 'a.txt')!;
+    assert.deepEqual([a.size, a.mtimeMs], [1, fs.statSync(path.join(root, 'a.txt')).mtimeMs]);
+    assert.equal(Math.round(a.mtimeMs), Date.parse('2020-01-02T03:04:05.678Z'));
+    assert.equal(a.absolute, path.join(root, 'a.txt'));
+    const link = files.find((f) => f.relative === 'link-to-a.txt')!;
+    assert.equal(link.mtimeMs, a.mtimeMs, 'a link is listed with its target');
+  });
+
+  it('gives exactly what the JavaScript walk gives', needsBinding, async () => {
+    const expected = listFiles(root, exclude());
+    assert.deepEqual(plain(await listFolder(root, exclude())), expected);
+    const yale = dataset('yale-b-cropped');
+    assert.deepEqual(plain(await listFolder(yale)), listFiles(yale));
+  });
+
+  it('packs an empty folder, and names a folder it cannot read', async () => {
+    const empty = path.join(temp.dir, 'empty');
+    fs.mkdirSync(empty);
+    const listing = await listFolder(empty);
+    assert.equal(listing.count, 0);
+    assert.deepEqual(filesOf(listing), []);
+    await assert.rejects(listFolder(path.join(temp.dir, 'missing')), /missing/);
+  });
+});
