@@ -53,7 +53,8 @@ export interface TrainConfig {
   styleSize: number;
   /** `--style_std X`: the style noise's standard deviation. Default: 1. */
   styleStd: number;
-  /** `--use_batch_norm` / `--nouse_batch_norm`: each layer's default (`:bn`/`:nobn` override). */
+  /** `--use_batch_norm` / `--nouse_batch_norm`: each hidden layer's default (`:bn`/`:nobn`
+   * override); never the generator's output or the discriminator's input by default. */
   useBatchNorm: boolean;
   /** `--fix_std` / `--nofix_std`: Q's continuous-code std fixed at 1 instead of learned. */
   fixStd: boolean;
@@ -306,7 +307,8 @@ const MODEL_FLAGS: TrainFlag[] = [
     key: 'useBatchNorm',
     kind: 'boolean',
     group: 'Model',
-    help: 'batch normalisation in both networks, unless a layer ends in :bn or :nobn',
+    help: "batch normalisation in every layer but the generator's last and the " +
+      "discriminator's first, unless a layer ends in :bn or :nobn",
   },
   {
     name: 'fix_std',

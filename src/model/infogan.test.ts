@@ -82,16 +82,17 @@ describe('InfoGAN networks', () => {
       /generator makes \[28, 28, 1\] images but the data is \[64, 64, 1\]/);
   });
 
-  it('puts batch norm on every generator layer but the last, and per-layer overrides win', () => {
+  it('puts batch norm on every layer but the generator\'s last and the discriminator\'s first, ' +
+    'and per-layer overrides win', () => {
     const model = new InfoGAN(MNIST, MNIST_IMAGE);
-    const generatorLines = model.summary.filter((l) => l.startsWith('--generator'));
-    assert.deepEqual(generatorLines.map((l) => l.includes('batch norm')),
-      [true, true, false, true, false]);
+    const linesOf = (m: InfoGAN, prefix: string) => m.summary.filter((l) => l.startsWith(prefix))
+      .map((l) => l.includes('batch norm'));
+    assert.deepEqual(linesOf(model, '--generator'), [true, true, false, true, false]);
+    assert.deepEqual(linesOf(model, '--discriminator'), [false, true, true]);
     model.dispose();
     const custom = new InfoGAN({ ...MNIST, discriminator: parseSpec(
-      'conv:4:2:64:lrelu:nobn,conv:4:2:128:lrelu,fc:1024:lrelu', 'discriminator') }, MNIST_IMAGE);
-    const bodyLines = custom.summary.filter((l) => l.startsWith('--discriminator'));
-    assert.deepEqual(bodyLines.map((l) => l.includes('batch norm')), [false, true, true]);
+      'conv:4:2:64:lrelu:bn,conv:4:2:128:lrelu:nobn,fc:1024:lrelu', 'discriminator') }, MNIST_IMAGE);
+    assert.deepEqual(linesOf(custom, '--discriminator'), [true, false, true]);
     custom.dispose();
   });
 });

@@ -66,7 +66,9 @@ export class InfoGAN {
     const imageShape: ExampleShape = { kind: 'image', ...image };
     const body = buildNetwork(config.discriminator, imageShape, {
       flag: '--discriminator',
-      batchNormDefault: () => config.useBatchNorm,
+      // Not on the image itself (as DCGAN and the InfoGAN paper): normalising D's first layer
+      // over batches of only real or only fake images makes it unstable.
+      batchNormDefault: (i) => config.useBatchNorm && i > 0,
       generator,
     });
     const features = shapeSize(body.output);
