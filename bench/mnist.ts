@@ -101,7 +101,7 @@ async function trainAndEvaluate(options: Options, seed: number, labeled: number)
   }
   const evaluation = path.join(folder, 'evaluation.json');
   const evaluated = await run(['evaluate', '--run', folder, '--max_images', '10000',
-    '--out', evaluation, '--quiet'], log);
+    '--threads', String(options.threads), '--out', evaluation, '--quiet'], log);
   if (evaluated.code !== 0) throw new Error(`evaluate for ${name} failed; see ${log}`);
   const report = JSON.parse(fs.readFileSync(evaluation, 'utf8'));
   const code = report.codes.find((c: { kind: string }) => c.kind === 'categorical');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -17,7 +18,7 @@ describe('parseEvaluateArgs', () => {
   it('defaults to the run\'s own data and <run>/evaluation.json', () => {
     assert.deepEqual(evaluate([]), {
       run: 'runs/a', out: path.join('runs/a', 'evaluation.json'), maxImages: 10000,
-      batchSize: 256, quiet: false,
+      batchSize: 256, threads: os.availableParallelism(), quiet: false,
     });
     assert.deepEqual(evaluate([]), { ...DEFAULT_EVALUATE_CONFIG, run: 'runs/a',
       out: path.join('runs/a', 'evaluation.json') });
@@ -26,10 +27,10 @@ describe('parseEvaluateArgs', () => {
   it('reads every flag', () => {
     const config = evaluate(['--dataset', 'faces', '--labels=attrs.txt', '--checkpoint', '400',
       '--max-images', '64', '--batch_size', '16', '--out', 'x/scores.json', '--report',
-      'x/r.html', '--quiet']);
+      'x/r.html', '--threads', '1', '--quiet']);
     assert.deepEqual(config, { run: 'runs/a', dataset: 'faces', labels: 'attrs.txt',
       checkpoint: 400, maxImages: 64, batchSize: 16, out: 'x/scores.json', report: 'x/r.html',
-      quiet: true });
+      threads: 1, quiet: true });
   });
 
   it('returns help for --help', () => {
@@ -46,6 +47,7 @@ describe('parseEvaluateArgs', () => {
     [['--run', 'r', '--checkpoint', '-3'], '--checkpoint must be >= 0, got -3'],
     [['--run', 'r', '--datset', 'x'], 'unknown flag --datset; did you mean --dataset?'],
     [['--run', 'r', 'extra'], /^unexpected argument "extra"/],
+    [['--run', 'r', '--threads', '0'], '--threads must be >= 1, got 0'],
   ];
   for (const [argv, expected] of cases) {
     it(`refuses ${argv.join(' ') || 'no flags'}`, () => {

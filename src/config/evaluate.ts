@@ -2,6 +2,7 @@
  * The `infogan evaluate` config: which run and checkpoint to read, which labelled images to run
  * its Q head over, and where to write the scores (JSON) and the optional HTML report.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { UserError } from '../util/log';
@@ -25,13 +26,16 @@ export interface EvaluateConfig {
   out: string;
   /** `--report FILE.html`: one self-contained page of traversals and scores; undefined = none. */
   report?: string;
+  /** `--threads N`: CPU threads for decoding and the engine. Default: all cores. */
+  threads: number;
   /** `--quiet`: only warnings and errors. */
   quiet: boolean;
 }
 
 /** Every default of `infogan evaluate`; `run` has none and `out` depends on it. */
 export const DEFAULT_EVALUATE_CONFIG: Readonly<Omit<EvaluateConfig, 'run' | 'out'>> =
-  Object.freeze({ maxImages: 10000, batchSize: 256, quiet: false });
+  Object.freeze({ maxImages: 10000, batchSize: 256, threads: os.availableParallelism(),
+    quiet: false });
 
 type EvaluateFlag = FlagDef<EvaluateConfig>;
 
@@ -62,6 +66,11 @@ export const EVALUATE_FLAGS: readonly EvaluateFlag[] = [
   {
     name: 'batch_size', key: 'batchSize', kind: 'int', min: 1, group: 'Data',
     help: 'images per pass through the Q head',
+  },
+  {
+    name: 'threads', key: 'threads', kind: 'int', min: 1, group: 'Data',
+    help: 'CPU threads for decoding and the engine',
+    defaultText: `all cores, here ${os.availableParallelism()}`,
   },
   {
     name: 'out', key: 'out', kind: 'string', metavar: 'FILE.json', group: 'Output',

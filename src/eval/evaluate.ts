@@ -13,7 +13,7 @@ import type { TrainConfig } from '../config/train';
 import { loadDataset } from '../data';
 import type { ImageDataset } from '../data/types';
 import type { InfoGAN } from '../model/infogan';
-import { noGrad } from '../torch';
+import { noGrad, setThreads } from '../torch';
 import { writeFileAtomic } from '../util/atomic';
 import { UserError, type Logger } from '../util/log';
 import { traversalGrids } from '../train/grids';
@@ -39,6 +39,7 @@ export interface Evaluation {
 
 /** Evaluates the run, prints the table, writes the JSON (and the report); returns the scores. */
 export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Evaluation> {
+  setThreads(config.threads, (line) => log.warn(line));
   const loaded = loadTrainedModel(config.run, log, config.checkpoint);
   const { model, config: trained, iteration } = loaded;
   try {
@@ -96,7 +97,7 @@ async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig, l
   return loadDataset({
     dataset: folder, scale: trained.scale, forceGrayscale: trained.forceGrayscale,
     squash: trained.squash, maxImages: config.maxImages, seed: trained.seed,
-    cacheDir: trained.cacheDir, labels: config.labels ?? trained.labels,
+    cacheDir: trained.cacheDir, labels: config.labels ?? trained.labels, threads: config.threads,
   }, log);
 }
 
