@@ -83,8 +83,9 @@ class FolderWalk {
   // Fills files(), sorted; false with error() set when a folder cannot be read.
   bool Run() {
     if (!Visit(root_, "")) return false;
-    std::sort(files_.begin(), files_.end(),
-              [](const ListedFile& a, const ListedFile& b) { return Utf16Less(a.relative, b.relative); });
+    std::sort(files_.begin(), files_.end(), [](const ListedFile& a, const ListedFile& b) {
+      return Utf16Less(a.relative, b.relative);
+    });
     return true;
   }
 
@@ -350,7 +351,8 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, descriptor, 0);
   const int code = errno;
   close(descriptor);  // the mapping keeps the file
-  if (address == MAP_FAILED) throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
+  if (address == MAP_FAILED)
+    throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
   auto* mapping = new Mapping{address, length};
   return Napi::ArrayBuffer::New(
       env, address, length,

@@ -32,7 +32,9 @@ export function blockCrcs(bytes: Uint8Array, block = CHECKSUM_BLOCK): Uint32Arra
   const native = imageBinding();
   if (native) return native.crc32cBlocks(bytes, block);
   const crcs = new Uint32Array(Math.ceil(bytes.length / block));
-  for (let i = 0; i < crcs.length; i++) crcs[i] = crc32c(bytes.subarray(i * block, (i + 1) * block));
+  for (let i = 0; i < crcs.length; i++) {
+    crcs[i] = crc32c(bytes.subarray(i * block, (i + 1) * block));
+  }
   return crcs;
 }
 

@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { type Logger, UserError } from '../util/log';
 import { discardCache, hashOf, readCache, writeCache } from './cache';
 import {
-  type DecodedImage,
   decodeImage,
   decoderVersion,
   type Preprocessing,
@@ -128,8 +127,11 @@ function isPositiveInteger(value: number): boolean {
 }
 
 /** Hash of what the decoded set depends on: every file's path, size and mtime, and the settings. */
-function cacheKey(listing: FolderListing, options: DatasetOptions, settings: Preprocessing): string {
-  const { names, sizes, mtimesMs } = listing;
+function cacheKey(
+  { names, sizes, mtimesMs }: FolderListing,
+  options: DatasetOptions,
+  settings: Preprocessing,
+): string {
   return hashOf(
     `format ${CACHE_FORMAT}`,
     decoderVersion(),
@@ -314,18 +316,8 @@ async function decodeAll(
   skipped: Skipped[],
   log: Logger,
 ) {
-  const store = new PixelStore(
-    candidates.length,
-    size.width,
-    size.height,
-    settings.grayscale ? 1 : undefined,
-  );
-  const loaded = new Uint8Array(candidates.length);
+  const store = new PixelStore(candidates.length, size.width, size.height, settings.grayscale);
   const progress = log.progress('decoding images', candidates.length);
-  const keep = (slot: number, image: DecodedImage) => {
-    store.put(slot, image);
-    loaded[slot] = 1;
-  };
   const skip = (slot: number, error: unknown) => {
     const detail = firstLine(error);
     skipped.push({ relative: candidates[slot].file.relative, reason: 'unreadable', detail });
@@ -335,20 +327,16 @@ async function decodeAll(
   const onJpeg = (j: number, result: JpegResult) => {
     const { slot } = jpegs[j];
     if ('unsupported' in result) return void others.push(jpegs[j]); // CMYK: sharp, below
-    if ('error' in result) {
-      skip(slot, result.error);
-    } else {
-      try {
-        keep(slot, result.image);
-      } catch (error) {
-        skip(slot, error);
-      }
-    }
+    if ('error' in result) skip(slot, result.error);
+    else store.wrote(slot, result.channels, result.gray);
     progress.update(++done);
   };
   if (jpegs.length > 0) {
+    // Straight into the store: each JPEG's pixels are written once, by a worker thread.
     const paths = jpegs.map((c) => c.file.absolute);
-    await decodeJpegFiles(paths, size, settings, threads, onJpeg);
+    const offsets = Float64Array.from(jpegs, (c) => store.offset(c.slot));
+    const output = { pixels: store.pixels, offsets };
+    await decodeJpegFiles(paths, size, settings, threads, output, onJpeg);
   }
   await forEachParallel(
     others.length,
@@ -356,7 +344,7 @@ async function decodeAll(
     async (i) => {
       const { file, kind, slot } = others[i];
       try {
-        keep(slot, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
+        store.put(slot, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
       } catch (error) {
         skip(slot, error);
       }
@@ -364,7 +352,7 @@ async function decodeAll(
     (finished) => progress.update(done + finished),
   );
   progress.finish();
-  const files = candidates.filter((_, i) => loaded[i]).map((c) => c.file.relative);
+  const files = candidates.filter((_, slot) => store.has(slot)).map((c) => c.file.relative);
   const { count, pixels } = store.finish();
   return {
     store,

@@ -7,10 +7,11 @@
  * squash), and resamples it with an antialiased Lanczos-3 filter, as Pillow's ImageOps.fit does.
  * Grey output is JPEG's own luma (ITU-R 601-2, as Pillow's 'L').
  *
- * This module validates arguments and cuts the file list into batches, each decoded into its own
- * buffer, so the main thread stores one batch while the workers decode the next.
+ * This module validates arguments and cuts the file list into batches, all decoded straight into
+ * the caller's buffer, so the main thread handles one batch's results while the workers decode
+ * the next.
  */
-import type { DecodedImage, Preprocessing } from './decode';
+import type { Preprocessing } from './decode';
 import {
   type ImageBinding,
   imageBinding,
@@ -20,10 +21,17 @@ import {
 } from './native';
 
 /**
- * One JPEG's result: the image (its pixels are a view valid only during the callback), a
- * decoding error, or a colour space this path does not handle (CMYK, YCCK), for sharp to do.
+ * One JPEG's result: written to its place in the output, with its channel count (1 for a grey
+ * JPEG or grey output, else 3) and whether it has no colour; a decoding error; or a colour space
+ * this path does not handle (CMYK, YCCK), for sharp to do.
  */
-export type JpegResult = { image: DecodedImage } | { error: string } | { unsupported: string };
+export type JpegResult = NativeOutcome;
+
+/** Where decoded images go: image i at pixels[offsets[i]], each with room for its frame. */
+export interface JpegOutput {
+  pixels: Uint8Array;
+  offsets: Float64Array;
+}
 
 /**
  * Seconds of work per native call. Each call ends with a hand-over between threads, which on a
@@ -32,8 +40,6 @@ export type JpegResult = { image: DecodedImage } | { error: string } | { unsuppo
  */
 const BATCH_SECONDS = 0.5;
 const FIRST_BATCH = 32;
-/** Bytes of pixels one batch may hold (two batches are held at once). */
-const BATCH_BYTES = 8 << 20;
 
 /** The binding, or undefined when it was not built: JPEGs then go through sharp like the rest. */
 export function jpegBinding(): ImageBinding | undefined {
@@ -50,8 +56,9 @@ export function jpegDecoderVersion(): string | undefined {
 }
 
 /**
- * Decodes `files` (paths or bytes) to `size` with `settings`, `threads` images at a time, and
- * calls `onResult(index, result)` for each, in batches, in index order within a batch. With no
+ * Decodes `files` (paths or bytes) to `size` with `settings`, `threads` images at a time, into
+ * `output` (width * height * (grayscale ? 1 : 3) bytes reserved for each), and calls
+ * `onResult(index, result)` for each, in batches, in index order within a batch. With no
  * `settings.scale`, an image not already of `size` is an error. Needs the binding.
  */
 export async function decodeJpegFiles(
@@ -59,6 +66,7 @@ export async function decodeJpegFiles(
   size: { width: number; height: number },
   settings: Preprocessing,
   threads: number,
+  output: JpegOutput,
   onResult: (index: number, result: JpegResult) => void,
 ): Promise<void> {
   const native = jpegBinding();
@@ -66,54 +74,34 @@ export async function decodeJpegFiles(
   checkSize(size);
   if (!Number.isInteger(threads) || threads < 1)
     throw new Error(`Expected threads to be a positive integer but got ${threads}`);
+  if (output.offsets.length !== files.length)
+    throw new Error(`Expected ${files.length} offsets but got ${output.offsets.length}`);
   const options: NativeOptions = {
     ...size,
     gray: settings.grayscale,
     fit: settings.scale === undefined ? 'exact' : settings.squash ? 'squash' : 'crop',
     threads,
   };
-  const frame = size.width * size.height * (settings.grayscale ? 1 : 3);
-  // Every thread gets at least one image, however large the images.
-  const largest = Math.max(threads, Math.floor(BATCH_BYTES / frame));
   const batchSize = (perSecond: number) =>
-    Math.round(Math.min(largest, Math.max(FIRST_BATCH * threads, perSecond * BATCH_SECONDS)));
-  const buffers = [new Uint8Array(0), new Uint8Array(0)];
-  let which = 0;
+    Math.round(Math.max(FIRST_BATCH * threads, perSecond * BATCH_SECONDS));
 
   const launch = (start: number, count: number) => {
     const sources = files.slice(start, start + count);
-    which = 1 - which;
-    if (buffers[which].length < sources.length * frame)
-      buffers[which] = new Uint8Array(sources.length * frame);
-    const out = buffers[which];
-    const offsets = Float64Array.from(sources, (_, i) => i * frame);
+    const offsets = output.offsets.subarray(start, start + sources.length);
     const started = performance.now();
-    return { start, out, started, outcomes: native.decodeJpegs(sources, options, out, offsets) };
+    const outcomes = native.decodeJpegs(sources, options, output.pixels, offsets);
+    return { start, started, outcomes };
   };
   let running = files.length > 0 ? launch(0, batchSize(0)) : undefined;
   while (running) {
-    const { start, out, started, outcomes } = running;
+    const { start, started, outcomes } = running;
     const results = await outcomes;
-    // The next batch decodes into the other buffer while this one is handed over.
+    // The next batch decodes while this one's results are handed over.
     const next = start + results.length;
     const perSecond = results.length / Math.max(1e-3, (performance.now() - started) / 1000);
     running = next < files.length ? launch(next, batchSize(perSecond)) : undefined;
-    results.forEach((outcome, i) => {
-      onResult(start + i, toResult(outcome, out.subarray(i * frame, (i + 1) * frame), size));
-    });
+    results.forEach((result, i) => onResult(start + i, result));
   }
-}
-
-function toResult(
-  outcome: NativeOutcome,
-  frame: Uint8Array,
-  size: { width: number; height: number },
-): JpegResult {
-  if ('error' in outcome) return { error: outcome.error };
-  if ('unsupported' in outcome) return { unsupported: outcome.unsupported };
-  const { channels, gray } = outcome;
-  const pixels = frame.subarray(0, size.width * size.height * channels);
-  return { image: { ...size, channels, gray, pixels } };
 }
 
 /** Reads the width and height from each JPEG's header; an unreadable header is an error. */
