@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 
 import { UserError } from '../util/log';
 import { loadDataset } from './index';
-import { alignClasses, readLabelFile } from './labels';
+import { alignClasses, readAttributeFile, readLabelFile } from './labels';
 import { dataset, tempFolder, testLogger } from './testing';
 
 const temp = tempFolder('labels');
@@ -59,5 +59,27 @@ describe('class lists (--labels with "file class" lines)', () => {
     assert.equal(set.labels!.attributes, undefined);
     set.files!.forEach((file, i) => assert.equal(classes.names[classes.index[i]], classOf.get(file)));
     assert.ok(log.lineWith(`classes for every image from ${list}`));
+  });
+});
+
+describe('attribute lists (CelebA list_attr_celeba.txt)', () => {
+  it('reads +1, 1 and -1 values between spaces and tabs, CRLF lines and blank lines', () => {
+    const text = '3\r\nSmiling  Young\r\na.jpg  1 -1\r\n\r\nb.jpg\t-1\t+1\n  c.jpg -1 -1  \n';
+    const table = readAttributeFile(write('crlf.txt', text));
+    assert.deepEqual(table.names, ['Smiling', 'Young']);
+    assert.equal(table.declaredRows, 3);
+    assert.deepEqual([...table.rowOf], [['a.jpg', 0], ['b.jpg', 1], ['c.jpg', 2]]);
+    assert.deepEqual([...table.values], [1, -1, -1, 1, -1, -1]);
+  });
+
+  it('names the file and line of a bad value or a short row', () => {
+    const bad = write('bad-value.txt', '2\nA B\na.jpg 1 -1\nb.jpg 1 11\n');
+    assert.throws(() => readAttributeFile(bad), (e) => e instanceof UserError &&
+      e.message === `${bad}:4: attribute value '11' is not 1 or -1`);
+    const short = write('short.txt', '1\nA B\n\na.jpg -1\n');
+    assert.throws(() => readAttributeFile(short), (e) => e instanceof UserError &&
+      e.message === `${short}:4: 1 values, expected 2`);
+    const noNames = write('no-names.txt', '1\n');
+    assert.throws(() => readAttributeFile(noNames), /expected a row count and a line of attribute/);
   });
 });

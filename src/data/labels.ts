@@ -40,59 +40,92 @@ export interface AttributeTable {
  * `file.jpg v1 v2 ...` with each value +1 or -1. Throws a UserError naming the file and line.
  */
 export function readAttributeFile(file: string): AttributeTable {
-  const lines = fs.readFileSync(file, 'latin1').split('\n');
-  const declaredRows = Number(lines[0]);
-  const names = (lines[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  return parseAttributeList(file, fs.readFileSync(file));
+}
+
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const ONE = 0x31;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+/**
+ * The attribute list in `bytes` (Latin-1), scanned byte by byte in place: CelebA's full list has
+ * 202,599 rows of 40 values, and a string per line or per value would cost more than the parsing.
+ */
+function parseAttributeList(file: string, bytes: Buffer): AttributeTable {
+  const lineEnds: number[] = [];
+  for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) {
+    lineEnds.push(at);
+  }
+  lineEnds.push(bytes.length);
+  const startOf = (i: number) => (i === 0 ? 0 : lineEnds[i - 1] + 1);
+  const line = (i: number) => bytes.toString('latin1', startOf(i), lineEnds[i]);
+  const declaredRows = Number(line(0));
+  const names = (lineEnds.length > 1 ? line(1) : '').trim().split(/\s+/).filter(Boolean);
   if (!Number.isInteger(declaredRows) || names.length === 0) {
     throw new UserError(`${file}: expected a row count and a line of attribute names first`);
   }
+  const width = names.length;
   const rowOf = new Map<string, number>();
-  const values = new Int8Array(Math.max(0, lines.length - 2) * names.length);
-  for (let i = 2; i < lines.length; i++) {
-    const name = parseRow(lines[i], values, rowOf.size * names.length, names.length);
+  const values = new Int8Array(Math.max(0, lineEnds.length - 2) * width);
+  for (let i = 2; i < lineEnds.length; i++) {
+    const name = parseRow(bytes, startOf(i), lineEnds[i], values, rowOf.size * width, width);
     if (typeof name === 'string') {
       rowOf.set(name, rowOf.size);
     } else if (name !== undefined) {
       throw new UserError(`${file}:${i + 1}: ${name.problem}`);
     }
   }
-  return { names, rowOf, values: values.subarray(0, rowOf.size * names.length), declaredRows };
+  return { names, rowOf, values: values.subarray(0, rowOf.size * width), declaredRows };
 }
 
-const SPACE = 0x20;
-const TAB = 0x09;
-const CR = 0x0d;
+function isSpace(byte: number): boolean {
+  return byte === SPACE || byte === TAB || byte === CR;
+}
 
 /**
- * Reads `name v1 v2 ...` into `out` at `offset`; returns the name, undefined for a blank line, or
- * what is wrong. A hand-rolled scan: CelebA's full list has 202,599 rows of 40 values.
+ * Reads the row `name v1 v2 ...` in bytes[start, end) into `out` at `offset`; returns the name,
+ * undefined for a blank line, or what is wrong.
  */
 function parseRow(
-  line: string,
+  bytes: Buffer,
+  start: number,
+  end: number,
   out: Int8Array,
   offset: number,
   width: number,
 ): string | undefined | { problem: string } {
-  const isSpace = (c: number) => c === SPACE || c === TAB || c === CR;
-  let i = 0;
-  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
-  if (i === line.length) return undefined;
+  let i = start;
+  while (i < end && isSpace(bytes[i])) i++;
+  if (i === end) return undefined;
   const nameStart = i;
-  while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
-  const name = line.slice(nameStart, i);
+  while (i < end && !isSpace(bytes[i])) i++;
+  const name = bytes.toString('latin1', nameStart, i);
   let count = 0;
   for (;;) {
-    while (i < line.length && isSpace(line.charCodeAt(i))) i++;
-    if (i === line.length) break;
-    const start = i;
-    while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
-    const token = line.slice(start, i);
-    const value = token === '1' || token === '+1' ? 1 : token === '-1' ? -1 : 0;
-    if (value === 0) return { problem: `attribute value '${token}' is not 1 or -1` };
+    while (i < end && isSpace(bytes[i])) i++;
+    if (i === end) break;
+    const tokenStart = i;
+    while (i < end && !isSpace(bytes[i])) i++;
+    const value = attributeValue(bytes, tokenStart, i);
+    if (value === 0) {
+      const token = bytes.toString('latin1', tokenStart, i);
+      return { problem: `attribute value '${token}' is not 1 or -1` };
+    }
     if (count < width) out[offset + count] = value;
     count++;
   }
   return count === width ? name : { problem: `${count} values, expected ${width}` };
+}
+
+/** 1 for the token bytes[start, end) `1` or `+1`, -1 for `-1`, 0 for anything else. */
+function attributeValue(bytes: Buffer, start: number, end: number): number {
+  if (bytes[end - 1] !== ONE || end - start > 2) return 0;
+  if (end - start === 1) return 1;
+  return bytes[start] === PLUS ? 1 : bytes[start] === MINUS ? -1 : 0;
 }
 
 /** A class list: one class name per file name. */
@@ -105,17 +138,17 @@ export interface ClassTable {
  * names, then `file v1 v2 ...`) or a class list (`file class` on every line).
  */
 export function readLabelFile(file: string): AttributeTable | ClassTable {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'latin1');
+    bytes = fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UserError(`--labels ${file}: cannot read it (${code}); expected a CelebA ` +
       'attribute list or a "file class" list', 2);
   }
+  const text = bytes.toString('latin1');
+  if (/^\d+$/.test(firstLine(text))) return parseAttributeList(file, bytes);
   const lines = text.split('\n');
-  const first = lines.find((line) => line.trim() !== '')?.trim() ?? '';
-  if (/^\d+$/.test(first)) return readAttributeFile(file);
   const classOf = new Map<string, string>();
   for (const [i, line] of lines.entries()) {
     const fields = line.trim().split(/\s+/).filter(Boolean);
@@ -128,6 +161,17 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
   }
   if (classOf.size === 0) throw new UserError(`${file}: no labels in it`);
   return { classOf };
+}
+
+/** The first line of `text` that is not blank, trimmed; '' when there is none. */
+function firstLine(text: string): string {
+  for (let start = 0; start < text.length; ) {
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end < 0 ? text.length : end).trim();
+    if (line !== '' || end < 0) return line;
+    start = end + 1;
+  }
+  return '';
 }
 
 /**
