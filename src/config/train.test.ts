@@ -173,8 +173,8 @@ describe('parseTrainArgs flags', () => {
     assert.equal(config.threads, 2);
     assert.equal(config.quiet, true);
     assert.equal(train(['--debug']).debug, true);
-    const semi = train(words('--labeled 100 --labeled_lambda 0.5 --style_std 0.1'));
-    assert.equal(semi.styleStd, 0.1);
+    const semi = train(words('--labeled 100 --labeled_lambda 0.5 --style_std 0.3'));
+    assert.equal(semi.styleStd, 0.3);
     assert.equal(semi.labeled, 100);
     assert.equal(semi.labeledLambda, 0.5);
   });

@@ -51,7 +51,9 @@ export interface TrainConfig {
   numContinuous: number;
   /** `--style_size N`: incompressible noise dimensions, normal. Default: 62. */
   styleSize: number;
-  /** `--style_std X`: the style noise's standard deviation. Default: 1. */
+  /** `--style_std X`: the style noise's standard deviation. Default: 0.1, so that at the start
+   * the codes carry most of the generator's input and a categorical code takes the data's main
+   * classes (MNIST digits) rather than leaving them to the style noise. */
   styleStd: number;
   /** `--use_batch_norm` / `--nouse_batch_norm`: each hidden layer's default (`:bn`/`:nobn`
    * override); never the generator's output or the discriminator's input by default. */
@@ -131,7 +133,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   categoricalCardinality: [10],
   numContinuous: 2,
   styleSize: 62,
-  styleStd: 1,
+  styleStd: 0.1,
   useBatchNorm: true,
   fixStd: true,
   infoTrainsBody: false,

@@ -47,12 +47,20 @@ function readJson(file: string, what: string): Record<string, unknown> {
 }
 
 /** The config a run was trained with, spec strings parsed back into layers. */
+/**
+ * The layout of config.json that `train` writes now. Format 1 (no `format` field) predates
+ * --style_std (its style noise had std 1) and had batch norm on the discriminator's first layer
+ * whenever --use_batch_norm was on.
+ */
+export const CONFIG_FORMAT = 2;
+
 export function readRunConfig(runDir: string): TrainConfig {
   const file = path.join(runDir, 'config.json');
-  const raw = readJson(file, 'the run settings');
+  const { format, ...raw } = readJson(file, 'the run settings');
+  let config: TrainConfig;
   try {
     // Settings added after the run was made take their defaults.
-    return {
+    config = {
       ...DEFAULT_TRAIN_CONFIG,
       ...raw,
       generator: parseSpec(String(raw.generator), 'generator'),
@@ -62,6 +70,15 @@ export function readRunConfig(runDir: string): TrainConfig {
     // Not a usage error: the spec came from the file, not the command line.
     throw new UserError(`${file} is damaged: ${(error as Error).message}`);
   }
+  if (format === undefined) {
+    // Rebuild a format-1 run exactly as it was trained.
+    config.styleStd = 1;
+    const [first, ...rest] = config.discriminator;
+    if (first && first.kind !== 'reshape' && first.batchNorm === undefined) {
+      config.discriminator = [{ ...first, batchNorm: config.useBatchNorm }, ...rest];
+    }
+  }
+  return config;
 }
 
 export function readModelRecord(runDir: string): ModelRecord {

@@ -25,7 +25,7 @@ import {
   type Progress, type TrainingState,
 } from './checkpoint';
 import { traversalGrids } from './grids';
-import { modelRecord } from './run';
+import { CONFIG_FORMAT, modelRecord } from './run';
 import { trainStep, type StepLosses } from './step';
 import { labeledBatches, type LabeledBatches } from './supervision';
 
@@ -78,7 +78,7 @@ function prepareRunFolder(out: string): void {
 
 /** The config as stored in config.json: spec layers written back as spec strings. */
 export function serializableConfig(config: TrainConfig): Record<string, unknown> {
-  return { ...config, generator: formatSpec(config.generator),
+  return { format: CONFIG_FORMAT, ...config, generator: formatSpec(config.generator),
     discriminator: formatSpec(config.discriminator) };
 }
 

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
+import { tempFolder } from '../data/testing';
+import { InfoGAN } from '../model/infogan';
+import { readRunConfig } from './run';
+import { serializableConfig } from './trainer';
+
+const temp = tempFolder('run-config');
+after(() => temp.cleanup());
+
+function saved(name: string, edit: (json: Record<string, unknown>) => void): string {
+  const dir = path.join(temp.dir, name);
+  fs.mkdirSync(dir);
+  const json = serializableConfig({ ...DEFAULT_TRAIN_CONFIG, out: dir } as TrainConfig);
+  edit(json);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(json));
+  return dir;
+}
+
+const bodyNorms = (config: TrainConfig) => {
+  const model = new InfoGAN(config, { height: 28, width: 28, channels: 1 });
+  const lines = model.summary.filter((l) => l.startsWith('--discriminator'));
+  model.dispose();
+  return lines.map((l) => l.includes('batch norm'));
+};
+
+describe('readRunConfig', () => {
+  it('reads back what train writes', () => {
+    const config = readRunConfig(saved('current', () => {}));
+    assert.equal(config.styleStd, 0.1);
+    assert.deepEqual(bodyNorms(config), [false, true, true]);
+    assert.ok(!('format' in config));
+  });
+
+  it('rebuilds runs written before --style_std as they were trained', () => {
+    const legacy = readRunConfig(saved('legacy', (json) => {
+      delete json.format;
+      delete json.styleStd;
+      delete json.labeledLambda;
+    }));
+    assert.equal(legacy.styleStd, 1);
+    assert.equal(legacy.labeledLambda, 1);
+    assert.deepEqual(bodyNorms(legacy), [true, true, true]);
+    const withoutNorm = readRunConfig(saved('legacy-nobn', (json) => {
+      delete json.format;
+      json.useBatchNorm = false;
+    }));
+    assert.deepEqual(bodyNorms(withoutNorm), [false, false, false]);
+  });
+});
