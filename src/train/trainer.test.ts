@@ -104,6 +104,37 @@ describe('train on a slice of the real MNIST', () => {
   });
 });
 
+describe('semi-supervised training (--labeled)', () => {
+  it('says what it uses, logs the supervised loss each step, and resumes exactly', async () => {
+    const whole = smallRun('labeled-whole', { labeled: 20, checkpointEvery: 1000 });
+    const log = new MemoryLogger();
+    const wholeLosses: StepLosses[] = [];
+    await train(whole, log, { afterStep: (_, l) => wholeLosses.push(l) });
+    assert.ok(log.lines.includes('semi-supervised: labels of 20 images (10 of 10 classes) tie ' +
+      'categorical code 0 to the classes, 20 of them per step'));
+    assert.ok(wholeLosses.every((l) => typeof l.supervised === 'number' && l.supervised > 0));
+    const files = fs.readdirSync(whole.logdir!).filter((f) => f.includes('tfevents'));
+    const { events } = readEventFile(path.join(whole.logdir!, files[0]));
+    const logged = events.flatMap((e) => e.values.filter((v) => v.tag === 'supervised_objective')
+      .map(() => e.step));
+    assert.deepEqual(logged, [1, 2, 3, 4, 5, 6, 7, 8]);
+
+    const interrupted = smallRun('labeled-interrupted', { labeled: 20, checkpointEvery: 1000 });
+    const losses: StepLosses[] = [];
+    await train(interrupted, new MemoryLogger(), {
+      afterStep: (_, l) => losses.push(l), shouldStop: () => losses.length === 3 });
+    await train({ ...interrupted, resume: interrupted.out }, new MemoryLogger(),
+      { afterStep: (_, l) => losses.push(l) });
+    assert.deepEqual(losses, wholeLosses);
+  });
+
+  it('refuses data without classes and a code too small for them', async () => {
+    await assert.rejects(train(smallRun('labeled-small-code', { labeled: 20,
+      categoricalCardinality: [5] }), new MemoryLogger()),
+    /the data has 10 classes but the first categorical code has 5 values; use --categorical_cardinality 10/);
+  });
+});
+
 describe('TensorBoard log of a run', () => {
   it('holds every scalar each step, grids by code, Q histograms, hparams, one curve across resume', async () => {
     const config = smallRun('events', { fixStd: false, epochs: 2 });
