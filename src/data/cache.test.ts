@@ -10,6 +10,13 @@ import { loadDataset } from './index';
 import { dataset, tempFolder, testLogger } from './testing';
 import type { DatasetOptions } from './types';
 
+/** An attribute row with its value at `column` negated (same length: ' 1' <-> '-1'). */
+function flipValue(row: string, column: number): string {
+  const [name, ...values] = row.split(/(?= [ -]1)/);
+  values[column] = values[column] === ' -1' ? '  1' : ' -1';
+  return [name, ...values].join('');
+}
+
 describe('decoded-set cache', () => {
   const temp = tempFolder('cache');
   const images = path.join(temp.dir, 'faces');
@@ -114,6 +121,48 @@ describe('decoded-set cache', () => {
     const rebuilt = await load();
     assert.equal(rebuilt.fromCache, false);
     assert.ok(rebuilt.log.lineWith('is from another infogan version (IGANDS02); rebuilding it'));
+    assert.equal((await load()).fromCache, true);
+  });
+
+  it('keeps the labels, reusing them while the label file is unchanged', async () => {
+    // The attribute rows of the 12 faces, as a --labels file.
+    const rows = fs
+      .readFileSync(dataset('celeba-10k', 'list_attr_celeba.txt'), 'latin1')
+      .split('\n')
+      .slice(0, 14);
+    const list = path.join(temp.dir, 'attributes.txt');
+    const written = new Date('2024-05-06T07:08:09Z');
+    fs.writeFileSync(list, rows.join('\n') + '\n');
+    fs.utimesSync(list, written, written);
+    fs.rmSync(cacheDir, { recursive: true });
+    const cold = await load({ labels: list });
+    const warm = await load({ labels: list });
+    assert.deepEqual([cold.fromCache, warm.fromCache], [false, true]);
+    assert.deepEqual(warm.set.labels, cold.set.labels);
+    const smiling = cold.set.labels!.attributes!.names.indexOf('Smiling');
+    assert.ok(warm.log.lineWith('labels: 40 attributes for 12 of 12 images from'));
+
+    // Same size and mtime: taken as the same file, so the kept labels are used unread.
+    const flipped = rows.map((row, i) => (i === 2 ? flipValue(row, smiling) : row));
+    fs.writeFileSync(list, flipped.join('\n') + '\n');
+    fs.utimesSync(list, written, written);
+    const kept = await load({ labels: list });
+    assert.deepEqual(kept.set.labels, cold.set.labels);
+
+    // A new mtime: read again, with the pixels still from the cache.
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(list, later, later);
+    const reread = await load({ labels: list });
+    assert.equal(reread.fromCache, true);
+    const values = reread.set.labels!.attributes!.values;
+    assert.equal(values[smiling], -cold.set.labels!.attributes!.values[smiling]);
+  });
+
+  it('is written even when the labels are refused', async () => {
+    fs.rmSync(cacheDir, { recursive: true });
+    const partial = path.join(temp.dir, 'classes.txt');
+    fs.writeFileSync(partial, '000001.jpg smiling\n');
+    await assert.rejects(load({ labels: partial }), /has no class for 11 of 12 images/);
     assert.equal((await load()).fromCache, true);
   });
 

@@ -8,7 +8,7 @@
  *   bytes 12-15  checksum of the header (checksum.ts), uint32 little-endian
  *   bytes 16-19  checksum of the payload, uint32 little-endian
  *   bytes 20-43  zero
- *   bytes 44..   header: UTF-8 JSON (CacheHeader)
+ *   bytes 44..   header: UTF-8 JSON (CacheHeader; the labels' typed arrays as base64)
  *   then         payload: the pixels, [count, height, width, channels] uint8
  * A cache is used only when both checksums hold and its key (file list and settings) matches.
  *
@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import type { Logger } from '../util/log';
 import { checksum } from './checksum';
 import { imageBinding } from './native';
+import type { DatasetLabels } from './types';
 
 const MAGIC = Buffer.from('IGANDS03', 'ascii');
 const PREFIX_BYTES = 44;
@@ -40,6 +41,24 @@ export interface CacheHeader {
   files: string[];
   /** Log lines from the build (skipped files, channel choice), repeated when the cache is used. */
   notes: string[];
+  /** The labels found for `files` when the cache was written. */
+  labels?: SetLabels;
+}
+
+/** Labels found for a set's files, and what they were found from. */
+export interface SetLabels {
+  /** The label file read, with its size and mtime then; null when there was none. */
+  source: FileStamp | null;
+  /** What finding them logged, repeated when they are reused. */
+  lines: string[];
+  labels?: DatasetLabels;
+}
+
+/** A file's identity for deciding whether what was read from it is still current. */
+export interface FileStamp {
+  file: string;
+  size: number;
+  mtimeMs: number;
 }
 
 /** A cache's header and pixels. */
@@ -98,7 +117,8 @@ function readVerified(bytes: Uint8Array): CachedSet | string {
     return `damaged (header of ${headerBytes} bytes overruns the file)`;
   const header = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
   if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
-  const parsed = JSON.parse(Buffer.from(header).toString('utf8')) as CacheHeader;
+  const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
+  const parsed = JSON.parse(text, typedArrayFromBase64) as CacheHeader;
   // The payload is a view of `bytes`, never a copy.
   const pixels = bytes.subarray(PREFIX_BYTES + headerBytes);
   if (checksum(pixels) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
@@ -113,9 +133,9 @@ function readVerified(bytes: Uint8Array): CachedSet | string {
  * never sees half a file. A failure (read-only disk, full disk) is one warning; the run goes on.
  */
 export function writeCache(file: string, set: CachedSet, log: Logger): void {
-  const { key, count, height, width, channels, files, notes, pixels } = set;
-  const fields: CacheHeader = { key, count, height, width, channels, files, notes };
-  const header = Buffer.from(JSON.stringify(fields), 'utf8');
+  const { key, count, height, width, channels, files, notes, labels, pixels } = set;
+  const fields: CacheHeader = { key, count, height, width, channels, files, notes, labels };
+  const header = Buffer.from(JSON.stringify(fields, typedArrayToBase64), 'utf8');
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(header.length, 8);
@@ -141,4 +161,27 @@ function writeAll(descriptor: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) {
     done += fs.writeSync(descriptor, bytes, done, bytes.length - done);
   }
+}
+
+const TYPED_ARRAYS = { Int8Array, Int32Array, Float32Array };
+type TypedArrayName = keyof typeof TYPED_ARRAYS;
+
+/** JSON.stringify replacer: a typed array (the labels' values) as its name and base64 bytes. */
+function typedArrayToBase64(_key: string, value: unknown): unknown {
+  const name = ArrayBuffer.isView(value) && value.constructor.name;
+  if (!name || !Object.hasOwn(TYPED_ARRAYS, name)) return value;
+  const { buffer, byteOffset, byteLength } = value as ArrayBufferView;
+  const base64 = Buffer.from(buffer, byteOffset, byteLength).toString('base64');
+  return { typedArray: name, base64 };
+}
+
+/** JSON.parse reviver undoing typedArrayToBase64. */
+function typedArrayFromBase64(_key: string, value: unknown): unknown {
+  const encoded = value as { typedArray?: TypedArrayName; base64?: string } | null;
+  if (typeof encoded?.typedArray !== 'string' || typeof encoded.base64 !== 'string') return value;
+  const bytes = Buffer.from(encoded.base64, 'base64');
+  const Type = TYPED_ARRAYS[encoded.typedArray];
+  const array = new Type(bytes.length / Type.BYTES_PER_ELEMENT);
+  new Uint8Array(array.buffer).set(bytes);
+  return array;
 }

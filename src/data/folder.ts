@@ -10,7 +10,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { type Logger, UserError } from '../util/log';
-import { discardCache, hashOf, readCache, writeCache } from './cache';
+import {
+  type CachedSet,
+  discardCache,
+  type FileStamp,
+  hashOf,
+  readCache,
+  type SetLabels,
+  writeCache,
+} from './cache';
 import {
   decodeImage,
   decoderVersion,
@@ -73,18 +81,24 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     discardCache(cacheFile, 'stale (the folder or the settings changed)', log);
     set = undefined;
   }
+  let labels: SetLabels | undefined;
   if (set) {
     for (const note of set.notes) log.info(note);
     log.info(
       `loaded ${set.count} images ${describeShape(set)} from cache ${cacheFile} ` +
         `in ${seconds(started)}`,
     );
+    labels = labelsFor(set, attributeFile, log);
   } else {
     set = { key, ...(await decodeFolder(root, await listing, options, settings, log)) };
-    if (useCache) writeCache(cacheFile, set, log);
+    try {
+      labels = labelsFor(set, attributeFile, log);
+    } finally {
+      // Written even when the labels are refused: the pixels do not depend on them.
+      if (useCache) writeCache(cacheFile, { ...set, labels }, log);
+    }
   }
   const { pixels, count, height, width, channels } = set;
-  const labels = folderLabels(set.files, attributeFile, log);
   return {
     source: root,
     count,
@@ -93,8 +107,42 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     channels,
     pixels,
     files: set.files,
-    ...(labels && { labels }),
+    ...(labels.labels && { labels: labels.labels }),
   };
+}
+
+/**
+ * The set's labels: those kept in its cache while the label file is unchanged (or still absent),
+ * else found again from the file names and the label file.
+ */
+function labelsFor(set: CachedSet, labelFile: string | undefined, log: Logger): SetLabels {
+  const source = labelFile === undefined ? null : fileStamp(labelFile);
+  const kept = set.labels;
+  if (kept && sameStamp(kept.source, source)) {
+    for (const line of kept.lines) log.info(line);
+    return kept;
+  }
+  const lines: string[] = [];
+  const recording: Logger = {
+    info: (line) => {
+      lines.push(line);
+      log.info(line);
+    },
+    warn: (line) => log.warn(line),
+    progress: (label, total) => log.progress(label, total),
+  };
+  const labels = folderLabels(set.files, labelFile, recording);
+  return { source, lines, ...(labels && { labels }) };
+}
+
+function fileStamp(file: string): FileStamp {
+  const { size, mtimeMs } = fs.statSync(file);
+  return { file, size, mtimeMs };
+}
+
+function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 function resolveFolder(dataset: string): string {
