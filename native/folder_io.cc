@@ -23,6 +23,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -75,10 +77,14 @@ bool Utf16Less(const std::string& a, const std::string& b) {
   return a.size() < b.size();
 }
 
+// Files a folder must hold before their stats are shared among threads: below it, starting the
+// threads costs more than they save.
+constexpr size_t kParallelStatFiles = 512;
+
 class FolderWalk {
  public:
-  FolderWalk(std::string root, std::vector<std::string> excluded)
-      : root_(std::move(root)), excluded_(excluded.begin(), excluded.end()) {}
+  FolderWalk(std::string root, std::vector<std::string> excluded, int threads)
+      : root_(std::move(root)), excluded_(excluded.begin(), excluded.end()), threads_(threads) {}
 
   // Fills files(), sorted; false with error() set when a folder cannot be read.
   bool Run() {
@@ -116,46 +122,75 @@ class FolderWalk {
       close(descriptor);
       return Fail(folder, errno);
     }
-    std::vector<std::string> folders;
+    std::vector<std::string> folders, regular;
     bool ok = true;
     errno = 0;
     while (const dirent* entry = readdir(listing)) {
-      ok = Add(dirfd(listing), folder, prefix, entry->d_name, entry->d_type, folders);
+      ok = Add(descriptor, folder, prefix, entry->d_name, entry->d_type, folders, regular);
       if (!ok) break;
       errno = 0;
     }
     if (ok && errno != 0) ok = Fail(folder, errno);
+    if (ok) ok = StatFiles(descriptor, folder, prefix, regular);
     closedir(listing);
     for (size_t i = 0; ok && i < folders.size(); i++)
       ok = Visit(Join(folder, folders[i].c_str()), prefix + folders[i] + "/");
     return ok;
   }
 
-  // Sorts one directory entry into a file, a sub-folder to visit, or nothing.
+  // Sorts one directory entry into a sub-folder to visit, a regular file to stat, or nothing;
+  // a link is followed (and a dangling one left out) here.
   bool Add(int directory, const std::string& folder, const std::string& prefix, const char* name,
-           unsigned char type, std::vector<std::string>& folders) {
+           unsigned char type, std::vector<std::string>& folders,
+           std::vector<std::string>& regular) {
     if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return true;
     if (excluded_.count(Join(folder, name))) return true;
     struct stat info;
-    bool have_info = false;
     if (type == DT_UNKNOWN) {  // file systems that leave the type out: ask, as Node does
       if (fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return true;
       type = S_ISLNK(info.st_mode) ? DT_LNK : S_ISDIR(info.st_mode) ? DT_DIR
              : S_ISREG(info.st_mode) ? DT_REG : DT_UNKNOWN;
     }
-    if (type == DT_LNK) {  // followed; a dangling link is left out
+    if (type == DT_LNK) {
       if (fstatat(directory, name, &info, 0) != 0) return true;
-      have_info = true;
-      type = S_ISDIR(info.st_mode) ? DT_DIR : S_ISREG(info.st_mode) ? DT_REG : DT_UNKNOWN;
-    }
-    if (type == DT_DIR) {
-      if (name[0] != '.') folders.emplace_back(name);  // hidden folders: .git, .cache
-    } else if (type == DT_REG) {
-      if (!have_info && fstatat(directory, name, &info, 0) != 0) {
-        if (errno == ENOENT) return true;  // removed since it was listed
-        return Fail(Join(folder, name), errno);
+      if (S_ISDIR(info.st_mode)) {
+        type = DT_DIR;
+      } else if (S_ISREG(info.st_mode)) {
+        files_.push_back({prefix + name, double(info.st_size), MtimeMs(info)});
+        return true;
       }
-      files_.push_back({prefix + name, double(info.st_size), MtimeMs(info)});
+    }
+    if (type == DT_DIR && name[0] != '.') folders.emplace_back(name);  // not .git, .cache
+    if (type == DT_REG) regular.emplace_back(name);
+    return true;
+  }
+
+  // Stats the regular files `names` of one folder, on several threads when there are many.
+  bool StatFiles(int directory, const std::string& folder, const std::string& prefix,
+                 const std::vector<std::string>& names) {
+    std::vector<struct stat> infos(names.size());
+    std::vector<int> codes(names.size(), 0);  // errno of each failed stat
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next++; i < names.size(); i = next++) {
+        if (fstatat(directory, names[i].c_str(), &infos[i], 0) != 0) codes[i] = errno;
+      }
+    };
+    const size_t helpers = names.size() < kParallelStatFiles ? 0 : size_t(threads_ - 1);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < helpers; t++) {
+      try {
+        threads.emplace_back(work);
+      } catch (const std::system_error&) {  // no more threads to be had: fewer helpers
+        break;
+      }
+    }
+    work();
+    for (std::thread& thread : threads) thread.join();
+    for (size_t i = 0; i < names.size(); i++) {
+      if (codes[i] == ENOENT) continue;  // removed since it was listed
+      if (codes[i] != 0) return Fail(Join(folder, names[i].c_str()), codes[i]);
+      files_.push_back({prefix + names[i], double(infos[i].st_size), MtimeMs(infos[i])});
     }
     return true;
   }
@@ -167,6 +202,7 @@ class FolderWalk {
 
   std::string root_;
   std::set<std::string> excluded_;
+  int threads_;
   std::set<std::pair<dev_t, ino_t>> visited_;
   std::vector<ListedFile> files_;
   std::string error_;
@@ -174,9 +210,9 @@ class FolderWalk {
 
 class ListWorker : public Napi::AsyncWorker {
  public:
-  ListWorker(Napi::Env env, std::string root, std::vector<std::string> excluded)
+  ListWorker(Napi::Env env, std::string root, std::vector<std::string> excluded, int threads)
       : Napi::AsyncWorker(env, "infogan:listFolder"),
-        walk_(std::move(root), std::move(excluded)),
+        walk_(std::move(root), std::move(excluded), threads),
         deferred_(Napi::Promise::Deferred::New(env)) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -214,16 +250,18 @@ class ListWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
-// listFolder(root, excluded) -> Promise<{ names, sizes, mtimes }>
+// listFolder(root, excluded, threads) -> Promise<{ names, sizes, mtimes }>
 Napi::Value ListFolder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray())
-    throw Napi::TypeError::New(env, "expected (root: string, excluded: string[])");
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "expected (root: string, excluded: string[], threads)");
   auto array = info[1].As<Napi::Array>();
   std::vector<std::string> excluded(array.Length());
   for (uint32_t i = 0; i < array.Length(); i++)
     excluded[i] = array.Get(i).ToString().Utf8Value();
-  auto* worker = new ListWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(excluded));
+  const int threads = std::clamp(info[2].As<Napi::Number>().Int32Value(), 1, 256);
+  auto* worker =
+      new ListWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(excluded), threads);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -330,6 +368,9 @@ struct Mapping {
 
 // mapFile(path) -> ArrayBuffer over the file's bytes, private to this process: writes to it are
 // copied on write and never reach the file. Unmapped when the buffer is collected.
+//
+// The pages are the page cache's own, mapped all at once (one call instead of a fault per few
+// pages), then made writable, which copies a page only when it is written.
 Napi::Value MapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString())
@@ -348,9 +389,19 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
     return Napi::ArrayBuffer::New(env, 0);
   }
   const size_t length = size_t(file.st_size);
-  void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, descriptor, 0);
-  const int code = errno;
+#if defined(MAP_POPULATE)
+  constexpr int kFlags = MAP_PRIVATE | MAP_POPULATE;
+#else
+  constexpr int kFlags = MAP_PRIVATE;
+#endif
+  void* address = mmap(nullptr, length, PROT_READ, kFlags, descriptor, 0);
+  int code = errno;
   close(descriptor);  // the mapping keeps the file
+  if (address != MAP_FAILED && mprotect(address, length, PROT_READ | PROT_WRITE) != 0) {
+    code = errno;
+    munmap(address, length);
+    address = MAP_FAILED;
+  }
   if (address == MAP_FAILED)
     throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
   auto* mapping = new Mapping{address, length};

@@ -73,8 +73,11 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
   const name = hashOf(root, JSON.stringify(settings), subsetSetting(options)).slice(0, 24);
   const cacheFile = path.join(cacheDir, `folder-${name}.bin`);
 
-  // The folder is listed on a worker thread while this one checks the cache.
-  const listing = listFolder(root, [cacheDir, ...(attributeFile ? [attributeFile] : [])]);
+  const threads = threadCount(options);
+
+  // The folder is listed on worker threads while this one checks the cache.
+  const excluded = [cacheDir, ...(attributeFile ? [attributeFile] : [])];
+  const listing = listFolder(root, excluded, threads);
   let set = useCache ? readCache(cacheFile, log) : undefined;
   const key = cacheKey(await listing, options, settings);
   if (set && set.key !== key) {
@@ -90,7 +93,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     );
     labels = labelsFor(set, attributeFile, log);
   } else {
-    set = { key, ...(await decodeFolder(root, await listing, options, settings, log)) };
+    set = { key, ...(await decodeFolder(root, await listing, options, settings, threads, log)) };
     try {
       labels = labelsFor(set, attributeFile, log);
     } finally {
@@ -209,6 +212,7 @@ async function decodeFolder(
   listing: FolderListing,
   options: DatasetOptions,
   settings: Preprocessing,
+  threads: number,
   log: Logger,
 ) {
   const notes: string[] = [];
@@ -218,7 +222,6 @@ async function decodeFolder(
   };
   const skipped: Skipped[] = [];
   const files = filesOf(listing);
-  const threads = threadCount(options);
   let candidates = await classify(files, threads, skipped);
   candidates = applySubset(candidates, options, note);
   const started = performance.now();

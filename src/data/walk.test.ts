@@ -94,6 +94,9 @@ describe('listFolder', () => {
     assert.deepEqual(plain(await listFolder(root, exclude())), expected);
     const yale = dataset('yale-b-cropped');
     assert.deepEqual(plain(await listFolder(yale)), listFiles(yale));
+    // 10,000 files in one folder: stat-ed on several threads.
+    const celeba = dataset('celeba-10k', 'img_align_celeba');
+    assert.deepEqual(plain(await listFolder(celeba, [], 3)), listFiles(celeba));
   });
 
   it('packs an empty folder, and names a folder it cannot read', async () => {

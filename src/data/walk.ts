@@ -35,13 +35,18 @@ export interface FolderListing {
  * Every regular file under `root` (absolute), sorted by relative path (a stable order for the
  * cache key and for the seeded subset). Follows symbolic links, visits each real folder once,
  * skips hidden folders (`.git`, `.cache`) and any path in `exclude` (e.g. a cache folder inside
- * the data). The same listing with or without the binding.
+ * the data). The same listing with or without the binding, which stats a folder of many files
+ * on `threads` threads.
  */
-export async function listFolder(root: string, exclude: string[] = []): Promise<FolderListing> {
+export async function listFolder(
+  root: string,
+  exclude: string[] = [],
+  threads = 1,
+): Promise<FolderListing> {
   const native = imageBinding();
   if (!native) return packFiles(root, listFiles(root, exclude));
   const excluded = exclude.map((p) => path.resolve(p));
-  const { names, sizes, mtimes } = await native.listFolder(root, excluded);
+  const { names, sizes, mtimes } = await native.listFolder(root, excluded, threads);
   return { root, count: sizes.length, names, sizes, mtimesMs: mtimes };
 }
 
