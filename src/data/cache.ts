@@ -118,7 +118,8 @@ function readVerified(bytes: Uint8Array): CachedSet | string {
   const header = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
   if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
   const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
-  const parsed = JSON.parse(text, typedArrayFromBase64) as CacheHeader;
+  const parsed = JSON.parse(text) as CacheHeader;
+  if (parsed.labels) parsed.labels = typedArraysFromBase64(parsed.labels);
   // The payload is a view of `bytes`, never a copy.
   const pixels = bytes.subarray(PREFIX_BYTES + headerBytes);
   if (checksum(pixels) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
@@ -175,13 +176,18 @@ function typedArrayToBase64(_key: string, value: unknown): unknown {
   return { typedArray: name, base64 };
 }
 
-/** JSON.parse reviver undoing typedArrayToBase64. */
-function typedArrayFromBase64(_key: string, value: unknown): unknown {
-  const encoded = value as { typedArray?: TypedArrayName; base64?: string } | null;
-  if (typeof encoded?.typedArray !== 'string' || typeof encoded.base64 !== 'string') return value;
-  const bytes = Buffer.from(encoded.base64, 'base64');
-  const Type = TYPED_ARRAYS[encoded.typedArray];
-  const array = new Type(bytes.length / Type.BYTES_PER_ELEMENT);
-  new Uint8Array(array.buffer).set(bytes);
-  return array;
+/** `value` (the labels from a header) with typedArrayToBase64 undone throughout. */
+function typedArraysFromBase64<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  const encoded = value as { typedArray?: TypedArrayName; base64?: string };
+  if (typeof encoded.typedArray === 'string' && typeof encoded.base64 === 'string') {
+    const bytes = Buffer.from(encoded.base64, 'base64');
+    const Type = TYPED_ARRAYS[encoded.typedArray];
+    const array = new Type(bytes.length / Type.BYTES_PER_ELEMENT);
+    new Uint8Array(array.buffer).set(bytes);
+    return array as T;
+  }
+  const fields = value as Record<string, unknown>;
+  for (const [key, field] of Object.entries(fields)) fields[key] = typedArraysFromBase64(field);
+  return value;
 }
