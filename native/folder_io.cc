@@ -1,7 +1,8 @@
 // File-system work of the data layer that JavaScript would do one file at a time: list a folder
 // tree with every file's size and mtime, read the first bytes of many files, map a cache file
 // into memory, and checksum bytes with CRC-32C. The listing and the reads run on libuv's worker
-// threads; the map and the checksum are quick enough to run on the caller's.
+// threads (a large folder's stats on helper threads as well); the map and the checksum are quick
+// enough to run on the caller's.
 //
 // As in image_decode.cc, this layer checks only what keeps memory safe; the data layer
 // (src/data/walk.ts, src/data/cache.ts, src/data/folder.ts) validates and decides.
@@ -19,7 +20,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <set>
 #include <string>
