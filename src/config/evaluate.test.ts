@@ -47,7 +47,9 @@ describe('parseEvaluateArgs', () => {
     [['--run', 'r', '--checkpoint', '-3'], '--checkpoint must be >= 0, got -3'],
     [['--run', 'r', '--datset', 'x'], 'unknown flag --datset; did you mean --dataset?'],
     [['--run', 'r', 'extra'], /^unexpected argument "extra"/],
-    [['--run', 'r', '--threads', '0'], '--threads must be >= 1, got 0'],
+    [['--run', 'r', '--threads', '0'], `--threads must be between 1 and ${os.availableParallelism()}, got 0`],
+    [['--run', 'r', '--threads', '1000000'],
+      `--threads must be between 1 and ${os.availableParallelism()}, got 1000000`],
   ];
   for (const [argv, expected] of cases) {
     it(`refuses ${argv.join(' ') || 'no flags'}`, () => {

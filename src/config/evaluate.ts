@@ -68,7 +68,8 @@ export const EVALUATE_FLAGS: readonly EvaluateFlag[] = [
     help: 'images per pass through the Q head',
   },
   {
-    name: 'threads', key: 'threads', kind: 'int', min: 1, group: 'Data',
+    name: 'threads', key: 'threads', kind: 'int', min: 1, max: os.availableParallelism(),
+    group: 'Data',
     help: 'CPU threads for decoding and the engine',
     defaultText: `all cores, here ${os.availableParallelism()}`,
   },

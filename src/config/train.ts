@@ -501,6 +501,8 @@ const RUN_FLAGS: TrainFlag[] = [
     key: 'threads',
     kind: 'int',
     min: 1,
+    // More threads than cores only slow training down (and a typo could start millions).
+    max: os.availableParallelism(),
     group: 'Run',
     help: 'CPU threads for decoding and the engine',
     defaultText: `all cores, here ${DEFAULT_TRAIN_CONFIG.threads}`,

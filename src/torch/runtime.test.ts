@@ -1,5 +1,6 @@
 // Threads, BLAS, bfloat16 autocast, and libtorch errors surfacing as JS exceptions.
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
 import { test } from 'node:test';
 import * as F from './functional';
 import { Adam } from './optim';
@@ -26,6 +27,16 @@ test('setThreads(1) then getThreads() is 1; setThreads(2) gives 2', () => {
   assert.equal(getThreads(), 2);
   setThreads(1);
   assert.equal(getThreads(), 1);
+});
+
+test('setThreads holds more threads than cores to the cores, with a warning', () => {
+  const cores = os.availableParallelism();
+  const warnings: string[] = [];
+  setThreads(cores + 5, (line) => warnings.push(line));
+  assert.equal(getThreads(), cores);
+  assert.ok(warnings.includes(`${cores + 5} threads asked for, but this machine has ${cores} ` +
+    `cores; using ${cores}`), warnings.join('\n'));
+  setThreads(1);
 });
 
 test('ops give the same numbers on one thread and two', () => {

@@ -22,6 +22,12 @@ export function blasInfo(): { library: string; config: string; isReference: bool
  */
 export function setThreads(threads = os.availableParallelism(), warn?: (line: string) => void):
   void {
+  const cores = os.availableParallelism();
+  if (threads > cores) {
+    // A run resumed on a smaller machine: oversubscribed threads only slow it down.
+    warn?.(`${threads} threads asked for, but this machine has ${cores} cores; using ${cores}`);
+    threads = cores;
+  }
   native().setThreads(threads);
   if (warn && !warnedAboutBlas) {
     const blas = blasInfo();
