@@ -347,7 +347,7 @@ Napi::Value ReadHeads(const Napi::CallbackInfo& info) {
   batch->heads.assign(batch->paths.size() * batch->bytes, 0);
   batch->lengths.assign(batch->paths.size(), -1);
   Napi::Promise promise = batch->deferred.Promise();
-  const int threads = std::max(1, info[2].As<Napi::Number>().Int32Value());
+  const int threads = std::clamp(info[2].As<Napi::Number>().Int32Value(), 1, 256);
   const int workers = std::min<int>(threads, int(batch->paths.size()));
   if (workers == 0) {
     batch->deferred.Resolve(HeadsToJs(env, *batch));
