@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 
 import { loadDataset } from './index';
+import { imageBinding } from './native';
 import { dataset, tempFolder, testLogger } from './testing';
 import type { DatasetOptions } from './types';
 
@@ -111,6 +112,21 @@ describe('decoded-set cache', () => {
     const second = await load();
     assert.equal(second.fromCache, true);
     assert.deepEqual(Buffer.from(second.set.pixels), reference);
+  });
+
+  it('reads the cache where it cannot be mapped', { skip: !imageBinding() }, async () => {
+    const mapped = (await load()).set.pixels;
+    const mapFile = mock.method(imageBinding()!, 'mapFile', () => {
+      throw new Error('cannot map: No such device');
+    });
+    try {
+      const read = await load();
+      assert.equal(read.fromCache, true);
+      assert.equal(mapFile.mock.callCount(), 1);
+      assert.deepEqual(read.set.pixels, mapped);
+    } finally {
+      mapFile.mock.restore();
+    }
   });
 
   it('rebuilds a cache written by another version of infogan, saying so', async () => {

@@ -97,10 +97,15 @@ export function discardCache(file: string, problem: string, log: Logger): void {
   fs.rmSync(file, { force: true });
 }
 
-/** The whole file: mapped when the binding is built, else read in one go. */
+/** The whole file: mapped when the binding is built and the file system allows, else read. */
 function fileBytes(file: string): Uint8Array {
   const native = imageBinding();
-  return native ? new Uint8Array(native.mapFile(file)) : fs.readFileSync(file);
+  try {
+    if (native) return new Uint8Array(native.mapFile(file));
+  } catch {
+    // Read it instead; if it cannot be read either, that error is the one reported.
+  }
+  return fs.readFileSync(file);
 }
 
 /** The cached set in `bytes`, or a string saying why it cannot be used. */
@@ -120,8 +125,9 @@ function readVerified(bytes: Uint8Array): CachedSet | string {
   const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
   const parsed = JSON.parse(text) as CacheHeader;
   if (parsed.labels) parsed.labels = typedArraysFromBase64(parsed.labels);
-  // The payload is a view of `bytes`, never a copy.
-  const pixels = bytes.subarray(PREFIX_BYTES + headerBytes);
+  // The payload is a view of `bytes` (a plain Uint8Array, as a decoded set's), never a copy.
+  const start = bytes.byteOffset + PREFIX_BYTES + headerBytes;
+  const pixels = new Uint8Array(bytes.buffer, start, bytes.byteOffset + bytes.length - start);
   if (checksum(pixels) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
   const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
   if (pixels.length !== expected)
