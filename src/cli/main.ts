@@ -109,7 +109,8 @@ async function runEvaluate(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(usage() + '\n');
+    // Asked for, it is the output; missing a command, it is the error.
+    (command ? process.stdout : process.stderr).write(usage() + '\n');
     return command ? 0 : 2;
   }
   const entry = COMMANDS[command];

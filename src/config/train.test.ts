@@ -275,6 +275,7 @@ describe('parseTrainArgs errors', () => {
     [['--max_images', '10'], '--max_images 10 is fewer than --batch_size 64'],
     [['--quiet', '--debug'], '--quiet and --debug contradict; give one'],
     [['--labeled', '0'], '--labeled must be >= 1, got 0'],
+    [['--labeled_lambda', '2'], '--labeled_lambda weighs the --labeled images; give --labeled N too'],
     [['--labeled_lambda', '-1'], '--labeled_lambda must be >= 0, got -1'],
     [['--labeled', '100', '--categorical_cardinality'], /^--labeled 100 ties the first categorical code/],
     [['--labeled', '100', '--noinfogan'], /^--labeled 100 ties the first categorical code/],

@@ -236,7 +236,8 @@ const DATA_FLAGS: TrainFlag[] = [
     kind: 'string',
     metavar: 'FILE',
     group: 'Data',
-    help: 'CelebA-style attribute file, for evaluation only',
+    help: 'labels for an image folder: a CelebA-style attribute list (for evaluate) or ' +
+      '"file class" lines (for evaluate and --labeled)',
     defaultText: 'list_attr_celeba.txt beside the images, if any',
   },
   {
@@ -245,8 +246,8 @@ const DATA_FLAGS: TrainFlag[] = [
     kind: 'int',
     min: 1,
     group: 'Data',
-    help: 'semi-supervised: use the class labels of N images (the same number from each ' +
-      'class) to tie the first categorical code to the classes',
+    help: 'semi-supervised: use the class labels of N images (spread evenly over the classes) ' +
+      'to tie the first categorical code to the classes',
     defaultText: 'none, unsupervised',
   },
   {
@@ -567,6 +568,9 @@ export function parseTrainCommandLine(
   if (!given.has('out')) config.out = config.resume ?? freshFolder(defaultRunFolder(now));
   if (!given.has('logdir')) config.logdir = path.join(config.out, 'tensorboard');
   validateTrainConfig(config);
+  if (given.has('labeledLambda') && config.labeled === undefined && !config.resume) {
+    usageError('--labeled_lambda weighs the --labeled images; give --labeled N too');
+  }
   return parsed;
 }
 

@@ -443,8 +443,8 @@ function byPath(a: Skipped, b: Skipped): number {
 
 function channelChoice(store: PixelStore, settings: Preprocessing): string {
   const total = store.grayImages + store.colourImages;
-  if (settings.grayscale)
-    return `channels: 1 (--force_grayscale; ${store.colourImages} of ${total} images had colour)`;
+  // Grey decoding (JPEG straight to luminance) never sees the colour, so none is counted.
+  if (settings.grayscale) return 'channels: 1 (--force_grayscale)';
   if (store.channels === 3)
     return `channels: 3 (${store.colourImages} of ${total} images have colour)`;
   return `channels: 1 (all ${total} images are grey)`;

@@ -32,10 +32,21 @@ export async function loadDataset(options: DatasetOptions, log: Logger): Promise
   const dataset = options.dataset;
   if (dataset !== undefined && fs.existsSync(dataset) && fs.statSync(dataset).isDirectory()) {
     const root = path.resolve(dataset);
-    if (isMnistFolder(root)) return prepareInMemory(loadMnistFolder(root), options, log);
+    if (isMnistFolder(root)) {
+      refuseLabelFile(options, root);
+      return prepareInMemory(loadMnistFolder(root), options, log);
+    }
   }
   if (dataset !== undefined) return loadImageFolder(options, log);
+  refuseLabelFile(options, 'the bundled digits');
   return prepareInMemory(loadBundledDigits(), options, log);
+}
+
+/** MNIST's digits are its labels: a --labels file there would be silently unused. */
+function refuseLabelFile(options: DatasetOptions, source: string): void {
+  if (options.labels === undefined) return;
+  throw new UserError(`--labels ${options.labels}: ${source} carry their own digit labels; ` +
+    '--labels is for folders of images', 2);
 }
 
 /** Applies --max_images and --scale_dataset to a set already in memory (MNIST, bundled digits). */

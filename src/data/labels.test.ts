@@ -32,17 +32,35 @@ describe('class lists (--labels with "file class" lines)', () => {
     assert.deepEqual(table.names, ['Smiling', 'Young']);
   });
 
-  it('refuses a partly labelled set, a malformed line and an unreadable file, in one line each', () => {
-    const table = readLabelFile(write('some.txt', 'a.jpg 1\n'));
+  it('leaves images the list does not name without a class (-1)', () => {
+    const table = readLabelFile(write('some.txt', 'a.jpg 1\nc.jpg 0\n'));
     assert.ok('classOf' in table);
-    assert.throws(() => alignClasses(table, ['a.jpg', 'b.jpg', 'c.jpg'], 'some.txt'),
-      (e) => e instanceof UserError && e.message === 'some.txt has no class for 2 of 3 images ' +
-        '(e.g. b.jpg); give a class for every image');
+    const classes = alignClasses(table, ['a.jpg', 'b.jpg', 'c.jpg'], 'some.txt');
+    assert.deepEqual(classes, { names: ['0', '1'], index: Int32Array.from([1, -1, 0]), labelled: 2 });
+  });
+
+  it('refuses a list naming no image, contradicting lines, a malformed line and an unreadable ' +
+    'file, in one line each', () => {
+    const table = readLabelFile(write('other.txt', 'x.jpg 1\n'));
+    assert.ok('classOf' in table);
+    assert.throws(() => alignClasses(table, ['a.jpg', 'b.jpg'], 'other.txt'),
+      (e) => e instanceof UserError && e.message === '--labels other.txt has a class for none ' +
+        'of the 2 images (e.g. a.jpg); its lines should read "file class" with the images\' file names');
+    const twice = write('twice.txt', 'a.jpg 1\nb.jpg 2\na.jpg 3\n');
+    assert.throws(() => readLabelFile(twice), (e) => e instanceof UserError &&
+      e.message === `--labels ${twice}:3: a.jpg is "3" here but "1" on line 1; give each image one class`);
     const bad = write('bad.txt', 'a.jpg 1\nb.jpg 1 2 3\n');
     assert.throws(() => readLabelFile(bad), (e) => e instanceof UserError &&
-      e.message.startsWith(`${bad}:2: expected "file class"`));
+      e.message.startsWith(`--labels ${bad}:2: expected "file class"`));
     assert.throws(() => readLabelFile(path.join(temp.dir, 'none.txt')), (e) => e instanceof UserError &&
       /--labels .*none\.txt: cannot read it \(ENOENT\)/.test(e.message));
+  });
+
+  it('refuses a label file for MNIST, whose digits are its labels', async () => {
+    const list = write('digits.txt', 'a.png 1\n');
+    await assert.rejects(loadDataset({ dataset: dataset('mnist'), labels: list }, testLogger()),
+      (e) => e instanceof UserError && e.message === `--labels ${list}: ${dataset('mnist')} carry ` +
+        'their own digit labels; --labels is for folders of images');
   });
 
   it('labels real CelebA images from a class list, aligned by file name', async () => {

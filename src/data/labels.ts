@@ -150,16 +150,24 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
   if (/^\d+$/.test(firstLine(text))) return parseAttributeList(file, bytes);
   const lines = text.split('\n');
   const classOf = new Map<string, string>();
+  const lineOf = new Map<string, number>();
   for (const [i, line] of lines.entries()) {
     const fields = line.trim().split(/\s+/).filter(Boolean);
     if (fields.length === 0) continue;
     if (fields.length !== 2) {
-      throw new UserError(`${file}:${i + 1}: expected "file class" (a class per image) or a ` +
-        'CelebA attribute list (a row count, the names, then "file 1 -1 ..." rows)');
+      throw new UserError(`--labels ${file}:${i + 1}: expected "file class" (a class per image) ` +
+        'or a CelebA attribute list (a row count, the names, then "file 1 -1 ..." rows)');
     }
-    classOf.set(fields[0], fields[1]);
+    const [name, label] = fields;
+    const earlier = classOf.get(name);
+    if (earlier !== undefined && earlier !== label) {
+      throw new UserError(`--labels ${file}:${i + 1}: ${name} is "${label}" here but ` +
+        `"${earlier}" on line ${lineOf.get(name)}; give each image one class`);
+    }
+    classOf.set(name, label);
+    lineOf.set(name, i + 1);
   }
-  if (classOf.size === 0) throw new UserError(`${file}: no labels in it`);
+  if (classOf.size === 0) throw new UserError(`--labels ${file}: no labels in it`);
   return { classOf };
 }
 
@@ -176,21 +184,22 @@ function firstLine(text: string): string {
 
 /**
  * Classes aligned with `files` (matched by base name), numbered in the natural order of their
- * names (2 before 10). Every file needs one: a partly labelled set is refused, naming a file.
+ * names (2 before 10); -1 for a file the list has no class for (a partly labelled set, as for
+ * --labeled). A list that labels none of the files is refused, naming one.
  */
 export function alignClasses(table: ClassTable, files: string[], source: string):
-  { names: string[]; index: Int32Array } {
+  { names: string[]; index: Int32Array; labelled: number } {
   const perFile = files.map((file) => table.classOf.get(path.posix.basename(file)));
-  const missing = perFile.filter((name) => name === undefined).length;
-  if (missing > 0) {
-    const example = files[perFile.indexOf(undefined)];
-    throw new UserError(`${source} has no class for ${missing} of ${files.length} images ` +
-      `(e.g. ${example}); give a class for every image`);
+  const labelled = perFile.filter((name) => name !== undefined).length;
+  if (labelled === 0 && files.length > 0) {
+    throw new UserError(`--labels ${source} has a class for none of the ${files.length} images ` +
+      `(e.g. ${files[0]}); its lines should read "file class" with the images' file names`);
   }
   const collator = new Intl.Collator('en', { numeric: true });
-  const names = [...new Set(perFile as string[])].sort(collator.compare);
+  const names = [...new Set(perFile.filter((name) => name !== undefined))].sort(collator.compare);
   const lookup = new Map(names.map((name, i) => [name, i]));
-  return { names, index: Int32Array.from(perFile, (name) => lookup.get(name!)!) };
+  const index = Int32Array.from(perFile, (name) => (name === undefined ? -1 : lookup.get(name)!));
+  return { names, index, labelled };
 }
 
 /** Attribute rows aligned with `files` (matched by base name); 0 for files with no row. */
@@ -256,13 +265,17 @@ export function folderLabels(
     const attributes = attributeLabels(table, labelFile!, files, log);
     if (attributes) labels.attributes = attributes;
   }
-  const classes = table && 'classOf' in table ? alignClasses(table, files, labelFile!)
-    : folderClasses(files);
-  if (classes) {
-    labels.classes = classes;
-    log.info(table && 'classOf' in table
-      ? `labels: ${classes.names.length} classes for every image from ${labelFile}`
-      : `labels: ${classes.names.length} identities from sub-folder names`);
+  if (table && 'classOf' in table) {
+    const { names, index, labelled } = alignClasses(table, files, labelFile!);
+    labels.classes = { names, index };
+    log.info(`labels: ${names.length} classes for ${labelled === files.length ? 'every image' :
+      `${labelled} of ${files.length} images`} from ${labelFile}`);
+  } else {
+    const classes = folderClasses(files);
+    if (classes) {
+      labels.classes = classes;
+      log.info(`labels: ${classes.names.length} identities from sub-folder names`);
+    }
   }
   const light = lightDirections(files);
   if (light instanceof Float32Array) {

@@ -20,7 +20,8 @@ export interface ImageDataset {
 
 /** Optional labels, aligned with the images by index; used by evaluation, never by training. */
 export interface DatasetLabels {
-  /** A class per image: MNIST digit, or identity from the sub-folder name (LFW, Yale B). */
+  /** A class per image: MNIST digit, identity from the sub-folder name (LFW, Yale B), or from a
+   * `file class` list; -1 for an image the list gives no class. */
   classes?: { names: string[]; index: Int32Array };
   /**
    * Binary attributes per image, [count, names.length], +1 / -1 (CelebA's 40); 0 for an image

@@ -105,7 +105,10 @@ function minimumCostAssignment(cost: number[][]): number[] {
   return rowToColumn;
 }
 
-/** Counts [classes][categories]: how often an image of class c was put in category k. */
+/**
+ * Counts [classes][categories]: how often an image of class c was put in category k. Images of
+ * class -1 (no class given) are left out.
+ */
 export function confusionMatrix(classes: ArrayLike<number>, categories: ArrayLike<number>,
   classCount: number, categoryCount: number): number[][] {
   if (classes.length !== categories.length) {
@@ -116,6 +119,7 @@ export function confusionMatrix(classes: ArrayLike<number>, categories: ArrayLik
   for (let i = 0; i < classes.length; i++) {
     const c = classes[i];
     const k = categories[i];
+    if (c === -1) continue; // an image without a class
     if (c < 0 || c >= classCount || k < 0 || k >= categoryCount) {
       throw new RangeError(`confusionMatrix: class ${c} or category ${k} out of range`);
     }

@@ -42,7 +42,7 @@ describe('infogan export', () => {
     assert.deepEqual(metadata.latent, {
       size: 13, styleSize: 8, categorical: [4], numContinuous: 1,
       layout: [
-        { name: 'style', offset: 0, size: 8, prior: 'normal(0, 1)' },
+        { name: 'style', offset: 0, size: 8, prior: 'normal(0, 0.1)' },
         { name: 'categorical_0', offset: 8, size: 4, prior: 'one-hot uniform' },
         { name: 'continuous_0', offset: 12, size: 1, prior: 'uniform(-1, 1)' },
       ],

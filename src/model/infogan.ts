@@ -83,7 +83,7 @@ export class InfoGAN {
       new nn.Linear(Q_HIDDEN, this.qOutputs, { generator }),
     ]) : null;
     this.summary = [
-      `latent: ${config.styleSize} style${styleStdText(config.styleStd)} + categorical [${this.categorical.join(', ')}] + ` +
+      `latent: ${config.styleSize} style${config.styleSize > 0 ? ` (std ${config.styleStd})` : ''} + categorical [${this.categorical.join(', ')}] + ` +
         `${this.numContinuous} continuous = ${this.latentSize}`,
       ...built.summary,
       `generated image: ${describeShape(built.output)}`,
@@ -239,10 +239,6 @@ export function informationLoss(prediction: CodePrediction, codes: LatentBatch,
 
 function sumAll(terms: Tensor[]): Tensor {
   return terms.slice(1).reduce((acc, t) => acc.add(t), terms[0]);
-}
-
-function styleStdText(std: number): string {
-  return std === 1 ? '' : ` (std ${std})`;
 }
 
 function checkGeneratorOutput(output: ExampleShape, image: ImageShape): void {

@@ -86,22 +86,38 @@ describe('LabeledBatches', () => {
 });
 
 describe('labeledBatches', () => {
-  const options = { labeled: 6, cardinality: 3, batchSize: 4, seed: 1 };
+  const options = { labeled: 6, cardinality: [3], lambda: 1, batchSize: 4, seed: 1 };
 
   it('describes the labelled subset', () => {
     const { batches, description } = labeledBatches(toyDataset([0, 1, 2, 0, 1, 2, 0, 1]), options);
     assert.equal(batches.size, 4);
-    assert.match(description, /labels of 6 images \(3 of 3 classes\)/);
+    assert.equal(description, 'semi-supervised: labels of 6 images (2 per class) tie categorical ' +
+      'code 0 to the 3 classes, 4 of them per step, weight 1');
   });
 
   it('refuses data without classes, too few code values, and more labels than images', () => {
     const unlabelled = { ...toyDataset([0, 1, 2]), labels: undefined };
     assert.throws(() => labeledBatches(unlabelled, options),
       (e) => e instanceof UserError && /--labeled 6 needs class labels, and toy has none/.test(e.message));
-    assert.throws(() => labeledBatches(toyDataset([0, 1, 2, 3], 4), options),
-      /the data has 4 classes but the first categorical code has 3 values/);
+    assert.throws(() => labeledBatches(toyDataset([0, 1, 2, 3], 4),
+      { ...options, cardinality: [3, 5] }),
+    /the data has 4 classes but the first categorical code has 3 values; use --categorical_cardinality 4 5$/);
     assert.throws(() => labeledBatches(toyDataset([0, 1, 2]), options),
-      /--labeled 6 is more than the 3 images loaded from toy/);
+      /--labeled 6 is more than the 3 images with a class in toy/);
+    assert.throws(() => labeledBatches(toyDataset([0, 0, 0, 0, 0, 0, 0], 1), options),
+      /--labeled 6 needs 2 or more classes, and toy has 1/);
+  });
+
+  it('uses only images with a class, and says when some classes get none', () => {
+    const partly = toyDataset([0, -1, 1, -1, 2, -1, 0, 1]);
+    const { description } = labeledBatches(partly, { ...options, labeled: 5 });
+    assert.match(description, /labels of 5 images \(1-2 per class\)/);
+    assert.throws(() => labeledBatches(partly, { ...options, labeled: 6 }),
+      /--labeled 6 is more than the 5 images with a class in toy/);
+    const chosen = chooseLabeled(partly.labels!.classes!.index, 3, 5, 1);
+    assert.ok([...chosen].every((i) => partly.labels!.classes!.index[i] >= 0));
+    const few = labeledBatches(toyDataset([0, 1, 2, 0, 1, 2]), { ...options, labeled: 2 });
+    assert.match(few.description, /labels of 2 images \(0-1 per class, 1 class with none\)/);
   });
 });
 
@@ -123,7 +139,8 @@ describe('a supervised step', () => {
       generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
       discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 2e-4, betas: [0.5, 0.999] }),
     };
-    const { batches } = labeledBatches(dataset, { labeled: 12, cardinality: 3, batchSize: 12, seed: 2 });
+    const { batches } = labeledBatches(dataset, { labeled: 12, cardinality: [3], lambda: 1, batchSize: 12,
+      seed: 2 });
     const losses: number[] = [];
     for (let step = 0; step < 30; step++) {
       losses.push(tidy(() => {

@@ -14,13 +14,16 @@ import { UserError } from '../util/log';
 const LABELED_STREAM = 0x7fffffff;
 
 /**
- * Which `n` images keep their labels: the same number from every class (classes in turn, in a
- * seeded random order within each), so 100 digits are 10 of each. Ascending image indices.
+ * Which `n` images keep their labels: as evenly over the classes as their sizes allow (classes in
+ * turn, in a seeded random order within each), so 100 digits are 10 of each. Images of class -1
+ * (none given) are never chosen. Ascending image indices.
  */
 export function chooseLabeled(classIndex: Int32Array, classCount: number, n: number,
   seed: number): Int32Array {
   const members: number[][] = Array.from({ length: classCount }, () => []);
-  classIndex.forEach((c, image) => members[c].push(image));
+  classIndex.forEach((c, image) => {
+    if (c >= 0) members[c].push(image);
+  });
   const random = new SeededRandom(seed, LABELED_STREAM);
   for (const list of members) {
     for (let i = list.length - 1; i > 0; i--) {
@@ -37,6 +40,10 @@ export function chooseLabeled(classIndex: Int32Array, classCount: number, n: num
     if (chosen.length === before) break;
   }
   return Int32Array.from(chosen).sort();
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A batch of labelled real images and their classes (int64), both to be freed by the caller. */
@@ -93,7 +100,7 @@ export class LabeledBatches {
  * categorical code has a value for each; `describe` gets one line for the log.
  */
 export function labeledBatches(dataset: ImageDataset, options: { labeled: number;
-  cardinality: number | undefined; batchSize: number; seed: number }): {
+  cardinality: number[]; lambda: number; batchSize: number; seed: number }): {
   batches: LabeledBatches; description: string } {
   const { labeled, cardinality } = options;
   const classes = dataset.labels?.classes;
@@ -102,27 +109,39 @@ export function labeledBatches(dataset: ImageDataset, options: { labeled: number
       'none: use MNIST, a folder with one sub-folder per class, or --labels FILE with a class ' +
       'per image', 2);
   }
-  if (cardinality === undefined) {
+  if (cardinality.length === 0) {
     throw new UserError(`--labeled ${labeled} ties the first categorical code to the classes; ` +
       'give one with --categorical_cardinality', 2);
   }
-  if (classes.names.length > cardinality) {
-    throw new UserError(`--labeled: the data has ${classes.names.length} classes but the first ` +
-      `categorical code has ${cardinality} values; use --categorical_cardinality ` +
-      `${classes.names.length}`, 2);
+  const classCount = classes.names.length;
+  if (classCount < 2) {
+    throw new UserError(`--labeled ${labeled} needs 2 or more classes, and ${dataset.source} ` +
+      `has ${classCount}`, 2);
   }
-  if (labeled > dataset.count) {
-    throw new UserError(`--labeled ${labeled} is more than the ${dataset.count} images loaded ` +
-      `from ${dataset.source}`, 2);
+  if (classCount > cardinality[0]) {
+    throw new UserError(`--labeled: the data has ${classCount} classes but the first ` +
+      `categorical code has ${cardinality[0]} values; use --categorical_cardinality ` +
+      `${[classCount, ...cardinality.slice(1)].join(' ')}`, 2);
   }
-  const images = chooseLabeled(classes.index, classes.names.length, labeled, options.seed);
-  const represented = new Set(Array.from(images, (i) => classes.index[i])).size;
+  const labelledCount = classes.index.reduce((n, c) => n + (c >= 0 ? 1 : 0), 0);
+  if (labeled > labelledCount) {
+    throw new UserError(`--labeled ${labeled} is more than the ${labelledCount} images with a ` +
+      `class in ${dataset.source}`, 2);
+  }
+  const images = chooseLabeled(classes.index, classCount, labeled, options.seed);
+  const perClass = new Array<number>(classCount).fill(0);
+  for (const image of images) perClass[classes.index[image]]++;
+  const fewest = Math.min(...perClass);
+  const most = Math.max(...perClass);
+  const spread = fewest === most ? `${most} per class` : `${fewest}-${most} per class` +
+    (fewest === 0 ? `, ${plural(perClass.filter((n) => n === 0).length, 'class', 'classes')} ` +
+      'with none' : '');
   const batches = new LabeledBatches(dataset, images, classes.index, options.batchSize,
     options.seed + 1);
   return {
     batches,
-    description: `semi-supervised: labels of ${images.length} images (${represented} of ` +
-      `${classes.names.length} classes) tie categorical code 0 to the classes, ` +
-      `${batches.size} of them per step`,
+    description: `semi-supervised: labels of ${images.length} images (${spread}) tie ` +
+      `categorical code 0 to the ${classCount} classes, ${batches.size} of them per step, ` +
+      `weight ${options.lambda}`,
   };
 }

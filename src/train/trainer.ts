@@ -76,6 +76,14 @@ function prepareRunFolder(out: string): void {
   }
 }
 
+function removeIfEmpty(folder: string): void {
+  try {
+    fs.rmdirSync(folder);
+  } catch {
+    // Not empty, or already gone: leave it.
+  }
+}
+
 /** The config as stored in config.json: spec layers written back as spec strings. */
 export function serializableConfig(config: TrainConfig): Record<string, unknown> {
   return { format: CONFIG_FORMAT, ...config, generator: formatSpec(config.generator),
@@ -89,22 +97,31 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     throw new UserError(`--out ${config.out} already holds a run; continue it with --resume ` +
       `${config.out}, or choose a new --out`, 2);
   }
+  const newFolder = !fs.existsSync(config.out);
   prepareRunFolder(config.out);
-  const dataset = await loadDataset({
-    dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,
-    maxImages: config.maxImages, seed: config.seed, squash: config.squash,
-    cacheDir: config.cacheDir, labels: config.labels, threads: config.threads,
-  }, log);
-  const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
+  let dataset: ImageDataset;
   let labeled: LabeledBatches | undefined;
-  if (config.labeled !== undefined) {
-    const supervision = labeledBatches(dataset, { labeled: config.labeled,
-      cardinality: config.infogan ? config.categoricalCardinality[0] : undefined,
-      batchSize: config.batchSize, seed: config.seed });
-    labeled = supervision.batches;
-    log.info(supervision.description);
+  let state: TrainingState;
+  try {
+    dataset = await loadDataset({
+      dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,
+      maxImages: config.maxImages, seed: config.seed, squash: config.squash,
+      cacheDir: config.cacheDir, labels: config.labels, threads: config.threads,
+    }, log);
+    if (config.labeled !== undefined) {
+      const supervision = labeledBatches(dataset, { labeled: config.labeled,
+        cardinality: config.infogan ? config.categoricalCardinality : [],
+        lambda: config.labeledLambda, batchSize: config.batchSize, seed: config.seed });
+      labeled = supervision.batches;
+      log.info(supervision.description);
+    }
+    state = createTrainingState(config,
+      { height: dataset.height, width: dataset.width, channels: dataset.channels });
+  } catch (error) {
+    // Refused before anything was written: leave no empty run folder behind.
+    if (newFolder) removeIfEmpty(config.out);
+    throw error;
   }
-  const state = createTrainingState(config, image);
   for (const line of state.model.summary) log.info(line);
   const resumedFrom = config.resume ? resume(state, config, log) : undefined;
   writeFileAtomic(path.join(config.out, 'config.json'),
