@@ -110,8 +110,8 @@ describe('semi-supervised training (--labeled)', () => {
     const log = new MemoryLogger();
     const wholeLosses: StepLosses[] = [];
     await train(whole, log, { afterStep: (_, l) => wholeLosses.push(l) });
-    assert.ok(log.lines.includes('semi-supervised: labels of 20 images (10 of 10 classes) tie ' +
-      'categorical code 0 to the classes, 20 of them per step'));
+    assert.ok(log.lines.includes('semi-supervised: labels of 20 images (2 per class) tie ' +
+      'categorical code 0 to the 10 classes, 20 of them per step, weight 1'), log.lines.join('\n'));
     assert.ok(wholeLosses.every((l) => typeof l.supervised === 'number' && l.supervised > 0));
     const files = fs.readdirSync(whole.logdir!).filter((f) => f.includes('tfevents'));
     const { events } = readEventFile(path.join(whole.logdir!, files[0]));
