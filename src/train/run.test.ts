@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { tempFolder } from '../data/testing';
 import { InfoGAN } from '../model/infogan';
+import { UserError } from '../util/log';
 import { readRunConfig } from './run';
 import { serializableConfig } from './trainer';
 
@@ -29,6 +30,19 @@ const bodyNorms = (config: TrainConfig) => {
 };
 
 describe('readRunConfig', () => {
+  it('names a damaged numeric field', () => {
+    for (const [value, shown] of [['abc', '"abc"'], [null, 'null'], [-1, '-1'], [0, '0']] as const) {
+      const dir = saved(`damaged-${shown}`, (json) => { json.styleStd = value; });
+      assert.throws(() => readRunConfig(dir), (e) => e instanceof UserError && e.message ===
+        `${path.join(dir, 'config.json')} is damaged: styleStd is ${shown}, which --style_std ` +
+        'does not accept');
+    }
+    const cardinality = saved('damaged-cardinality', (json) => { json.categoricalCardinality = [10, 1.5]; });
+    assert.throws(() => readRunConfig(cardinality), /categoricalCardinality is \[10,1.5\]/);
+    const threads = readRunConfig(saved('many-threads', (json) => { json.threads = 4096; }));
+    assert.equal(threads.threads, 4096);
+  });
+
   it('reads back what train writes', () => {
     const config = readRunConfig(saved('current', () => {}));
     assert.equal(config.styleStd, 0.1);

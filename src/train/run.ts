@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_FLAGS, type TrainConfig } from '../config/train';
 import { InfoGAN, type ImageShape } from '../model/infogan';
 import { parseSpec } from '../model/spec';
 import { UserError, type Logger } from '../util/log';
@@ -70,6 +70,7 @@ export function readRunConfig(runDir: string): TrainConfig {
     // Not a usage error: the spec came from the file, not the command line.
     throw new UserError(`${file} is damaged: ${(error as Error).message}`);
   }
+  checkSavedNumbers(config, file);
   if (format === undefined) {
     // Rebuild a format-1 run exactly as it was trained.
     config.styleStd = 1;
@@ -79,6 +80,31 @@ export function readRunConfig(runDir: string): TrainConfig {
     }
   }
   return config;
+}
+
+/**
+ * Every numeric setting of a saved config must still be what its flag accepts: a hand-edited or
+ * damaged config.json is named with its field, not met later as an engine error.
+ */
+function checkSavedNumbers(config: TrainConfig, file: string): void {
+  for (const def of TRAIN_FLAGS) {
+    if (def.kind !== 'int' && def.kind !== 'float') continue;
+    const value = config[def.key] as unknown;
+    if (value === undefined) continue;
+    const numbers = def.arity === 'any' ? value : def.arity === undefined || def.arity === 1
+      ? [value] : null;
+    if (!Array.isArray(numbers)) continue;
+    // A saved thread count from a larger machine is held to the cores when it is used.
+    const max = def.key === 'threads' ? undefined : def.max;
+    const bad = numbers.find((n) => typeof n !== 'number' || !Number.isFinite(n) ||
+      (def.kind === 'int' && !Number.isInteger(n)) ||
+      (def.min !== undefined && (def.minExclusive ? n <= def.min : n < def.min)) ||
+      (max !== undefined && n > max));
+    if (bad !== undefined || (numbers.length === 0 && def.arity !== 'any')) {
+      throw new UserError(`${file} is damaged: ${String(def.key)} is ${JSON.stringify(value)}, ` +
+        `which --${def.name} does not accept`);
+    }
+  }
 }
 
 export function readModelRecord(runDir: string): ModelRecord {
