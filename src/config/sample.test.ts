@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
 import { describe, it } from 'node:test';
 
 import {
@@ -33,6 +34,7 @@ describe('parseSampleArgs', () => {
       steps: 10,
       count: 64,
       seed: 1234,
+      threads: os.availableParallelism(),
     });
     assert.deepEqual(sample([]), { ...DEFAULT_SAMPLE_CONFIG, run: 'runs/a', out: 'a.png' });
   });
@@ -91,11 +93,16 @@ describe('parseSampleArgs', () => {
     [[...REQUIRED, '--range', '2'], '--range needs 2 values (LOW HIGH), got 1'],
     [[...REQUIRED, '--range', '2', '-2'], '--range needs LOW < HIGH, got 2 -2'],
     [[...REQUIRED, '--range', 'a', '2'], '--range expects a number, got "a"'],
-    [[...REQUIRED, '--steps', '1'], '--steps must be >= 2, got 1'],
-    [[...REQUIRED, '--rows', '0'], '--rows must be >= 1, got 0'],
-    [[...REQUIRED, '--count', '0', '--mode', 'random'], '--count must be >= 1, got 0'],
+    [[...REQUIRED, '--steps', '1'], '--steps must be between 2 and 256, got 1'],
+    [[...REQUIRED, '--rows', '0'], '--rows must be between 1 and 256, got 0'],
+    [[...REQUIRED, '--count', '0', '--mode', 'random'], '--count must be between 1 and 65536, got 0'],
     [[...REQUIRED, '--checkpoint', '-1'], '--checkpoint must be >= 0, got -1'],
     [[...REQUIRED, '--seed', 'x'], '--seed expects an integer, got "x"'],
+    [[...REQUIRED, '--threads', '1000000'],
+      `--threads must be between 1 and ${os.availableParallelism()}, got 1000000`],
+    [[...REQUIRED, '--rows', '100000'], '--rows must be between 1 and 256, got 100000'],
+    [[...REQUIRED, '--mode', 'random', '--count', '10000000'],
+      '--count must be between 1 and 65536, got 10000000'],
     [
       [...REQUIRED, '--count', '10'],
       '--count only applies to --mode random (this is --mode traversal)',

@@ -2,6 +2,7 @@
  * The `infogan sample` config: which run and checkpoint to draw from, what to draw (a latent
  * traversal of one code or of every code, or random samples) and where to write the PNG.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { UserError } from '../util/log';
@@ -43,7 +44,12 @@ export interface SampleConfig {
   count: number;
   /** `--seed S`: picks the noise, so the same seed gives the same pictures. Default: 1234. */
   seed: number;
+  /** `--threads N`: CPU threads for the engine. Default: all cores. */
+  threads: number;
 }
+
+/** One picture holds at most this many images a side (rows, columns, random count's rows). */
+const MAX_SIDE = 256;
 
 /** Every default of `infogan sample`; `run` and `out` have none. */
 export const DEFAULT_SAMPLE_CONFIG: Readonly<Omit<SampleConfig, 'run' | 'out'>> = Object.freeze({
@@ -52,6 +58,7 @@ export const DEFAULT_SAMPLE_CONFIG: Readonly<Omit<SampleConfig, 'run' | 'out'>> 
   steps: 10,
   count: 64,
   seed: 1234,
+  threads: os.availableParallelism(),
 });
 
 /** Rows of a traversal when --rows is not given. */
@@ -118,6 +125,7 @@ export const SAMPLE_FLAGS: readonly SampleFlag[] = [
     key: 'steps',
     kind: 'int',
     min: 2,
+    max: MAX_SIDE,
     group: 'Traversal',
     help: 'columns of a continuous traversal',
   },
@@ -126,11 +134,15 @@ export const SAMPLE_FLAGS: readonly SampleFlag[] = [
     key: 'rows',
     kind: 'int',
     min: 1,
+    max: MAX_SIDE,
     group: 'Traversal',
     help: 'rows, each from different noise (random mode: rows of the grid)',
     defaultText: `${TRAVERSAL_ROWS}; random mode: a near-square grid`,
   },
-  { name: 'count', key: 'count', kind: 'int', min: 1, group: 'Random', help: 'images to draw' },
+  {
+    name: 'count', key: 'count', kind: 'int', min: 1, max: MAX_SIDE * MAX_SIDE, group: 'Random',
+    help: 'images to draw',
+  },
   {
     name: 'out',
     key: 'out',
@@ -149,6 +161,11 @@ export const SAMPLE_FLAGS: readonly SampleFlag[] = [
     metavar: 'S',
     group: 'Output',
     help: 'noise seed; the same seed draws the same pictures',
+  },
+  {
+    name: 'threads', key: 'threads', kind: 'int', min: 1, max: os.availableParallelism(),
+    group: 'Output', help: 'CPU threads for the engine',
+    defaultText: `all cores, here ${os.availableParallelism()}`,
   },
 ];
 

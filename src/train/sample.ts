@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatCodeRef, gridRows, traversalOutputPath, type CodeRef, type SampleConfig }
   from '../config/sample';
-import { noGrad } from '../torch';
+import { noGrad, setThreads } from '../torch';
 import { UserError, type Logger } from '../util/log';
 import { writeFileAtomic } from '../util/atomic';
 import { categoricalGrid, continuousGrid, randomGrid, type Grid } from './grids';
@@ -14,6 +14,7 @@ import type { InfoGAN } from '../model/infogan';
 
 /** Writes the requested pictures; returns the files written. */
 export function sample(config: SampleConfig, log: Logger): string[] {
+  setThreads(config.threads, (line) => log.warn(line));
   const { model, iteration } = loadTrainedModel(config.run, log, config.checkpoint);
   try {
     fs.mkdirSync(path.dirname(path.resolve(config.out)), { recursive: true });
