@@ -167,6 +167,7 @@ function unknownFlag<C>(
       2,
     );
   }
+  if (name === 'help') return new UserError('--help takes no value; give --help alone', 2);
   const names = defs.flatMap((d) => (d.kind === 'boolean' ? [d.name, `no${d.name}`] : [d.name]));
   const nearest = nearestName(name.replace(/-/g, '_').toLowerCase(), [...names, 'help']);
   const hint = nearest ? `; did you mean --${nearest}?` : ` (see infogan ${command} --help)`;

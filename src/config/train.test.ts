@@ -219,6 +219,7 @@ describe('parseTrainArgs flags', () => {
 
 describe('parseTrainArgs errors', () => {
   const cases: [string[], RegExp | string][] = [
+    [['--help=1'], '--help takes no value; give --help alone'],
     [['--bach_size', '3'], 'unknown flag --bach_size; did you mean --batch_size?'],
     [['--bach-size=3'], 'unknown flag --bach-size; did you mean --batch_size?'],
     [['--generater', 'fc:1'], 'unknown flag --generater; did you mean --generator?'],
