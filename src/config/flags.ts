@@ -257,17 +257,27 @@ export function parseNumber(text: string, flag: string, rule: NumberRule): numbe
     throw new UserError(`${flag} expects ${what}, got "${text}"`, 2);
   }
   const value = Number(text);
-  const tooSmall =
-    rule.min !== undefined && (rule.minExclusive ? value <= rule.min : value < rule.min);
-  const tooLarge = rule.max !== undefined && value > rule.max;
-  const unsafe = rule.integer ? !Number.isSafeInteger(value) : !Number.isFinite(value);
-  if (tooSmall || tooLarge || unsafe) {
+  if (!numberFits(value, rule)) {
+    const tooSmall =
+      rule.min !== undefined && (rule.minExclusive ? value <= rule.min : value < rule.min);
+    const tooLarge = rule.max !== undefined && value > rule.max;
+    const unsafe = rule.integer ? !Number.isSafeInteger(value) : !Number.isFinite(value);
     // 1e999 is above no minimum yet still no usable number: say what is wrong with it.
     const range = unsafe && !tooSmall && !tooLarge ? describeRange({ integer: rule.integer })
       : describeRange(rule);
     throw new UserError(`${flag} must be ${range}, got ${text}`, 2);
   }
   return value;
+}
+
+/** Whether `value` is a number `rule` accepts (finite, a safe integer if asked, in range). */
+export function numberFits(value: unknown, rule: NumberRule): boolean {
+  if (typeof value !== 'number') return false;
+  if (rule.integer ? !Number.isSafeInteger(value) : !Number.isFinite(value)) return false;
+  if (rule.min !== undefined && (rule.minExclusive ? value <= rule.min : value < rule.min)) {
+    return false;
+  }
+  return rule.max === undefined || value <= rule.max;
 }
 
 function describeRange(rule: NumberRule): string {

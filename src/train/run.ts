@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { numberFits } from '../config/flags';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_FLAGS, type TrainConfig } from '../config/train';
 import { InfoGAN, type ImageShape } from '../model/infogan';
 import { parseSpec } from '../model/spec';
@@ -94,13 +95,10 @@ function checkSavedNumbers(config: TrainConfig, file: string): void {
     const numbers = def.arity === 'any' ? value : def.arity === undefined || def.arity === 1
       ? [value] : null;
     if (!Array.isArray(numbers)) continue;
-    // A saved thread count from a larger machine is held to the cores when it is used.
-    const max = def.key === 'threads' ? undefined : def.max;
-    const bad = numbers.find((n) => typeof n !== 'number' || !Number.isFinite(n) ||
-      (def.kind === 'int' && !Number.isInteger(n)) ||
-      (def.min !== undefined && (def.minExclusive ? n <= def.min : n < def.min)) ||
-      (max !== undefined && n > max));
-    if (bad !== undefined || (numbers.length === 0 && def.arity !== 'any')) {
+    const rule = { integer: def.kind === 'int', min: def.min, minExclusive: def.minExclusive,
+      // A saved thread count from a larger machine is held to the cores when it is used.
+      max: def.key === 'threads' ? undefined : def.max };
+    if (!numbers.every((n) => numberFits(n, rule))) {
       throw new UserError(`${file} is damaged: ${String(def.key)} is ${JSON.stringify(value)}, ` +
         `which --${def.name} does not accept`);
     }
