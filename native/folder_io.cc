@@ -501,8 +501,25 @@ INFOGAN_CRC_TARGET void HardwareBlockCrcs(const uint8_t* data, size_t length, si
 }
 #endif
 
-// crc32cBlocks(bytes: Uint8Array, block) -> Uint32Array: the CRC-32C of each `block` bytes (the
-// last block may be shorter).
+// Splits the blocks into `threads` runs of whole blocks, one per thread (this one included).
+void ParallelBlockCrcs(const uint8_t* data, size_t length, size_t block, uint32_t* out,
+                       size_t threads, void (*run)(const uint8_t*, size_t, size_t, uint32_t*)) {
+  const size_t count = (length + block - 1) / block;
+  threads = std::max<size_t>(1, std::min(threads, count / 8));
+  const size_t per = (count + threads - 1) / threads;
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; t++) {
+    const size_t first = t * per;
+    if (first >= count) break;
+    const size_t bytes = std::min(per * block, length - first * block);
+    helpers.emplace_back(run, data + first * block, bytes, block, out + first);
+  }
+  run(data, std::min(per * block, length), block, out);
+  for (auto& helper : helpers) helper.join();
+}
+
+// crc32cBlocks(bytes: Uint8Array, block, threads = 1) -> Uint32Array: the CRC-32C of each `block`
+// bytes (the last block may be shorter), the blocks shared out over `threads` threads.
 Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber() ||
@@ -515,12 +532,13 @@ Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
   const size_t length = bytes.ByteLength();
   const size_t count = (length + size_t(block) - 1) / size_t(block);
   auto crcs = Napi::Uint32Array::New(env, count);
+  int64_t threads = 1;
+  if (info.Length() >= 3 && info[2].IsNumber()) threads = info[2].As<Napi::Number>().Int64Value();
+  if (threads < 1 || threads > 256)
+    throw Napi::RangeError::New(env, "threads must be between 1 and 256");
   static const bool hardware = HasCrcInstructions();
-  if (hardware) {
-    HardwareBlockCrcs(bytes.Data(), length, size_t(block), crcs.Data());
-  } else {
-    SoftwareBlockCrcs(bytes.Data(), length, size_t(block), crcs.Data());
-  }
+  ParallelBlockCrcs(bytes.Data(), length, size_t(block), crcs.Data(), size_t(threads),
+                    hardware ? HardwareBlockCrcs : SoftwareBlockCrcs);
   return crcs;
 }
 

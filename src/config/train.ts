@@ -83,6 +83,10 @@ export interface TrainConfig {
   continuousLambda: number;
   /** `--labeled_lambda X`: weight of the supervised cross-entropy of `--labeled`. Default: 1. */
   labeledLambda: number;
+  /** `--real_info_lambda X`: weight of the information term on real images: Q's categorical
+   * predictions on each real batch are pushed to be confident per image and spread evenly over
+   * the values (the batch's mean prediction close to uniform), as in CatGAN. Default: 0. */
+  realInfoLambda: number;
   /** `--seed N`: for weights, noise, shuffling and the --max_images subset. Default: 1234. */
   seed: number;
   /** `--precision`: float32 or bfloat16. Default: float32. */
@@ -146,6 +150,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   categoricalLambda: 1,
   continuousLambda: 1,
   labeledLambda: 1,
+  realInfoLambda: 0,
   seed: 1234,
   precision: 'float32',
   onNan: 'stop',
@@ -408,6 +413,15 @@ const TRAINING_FLAGS: TrainFlag[] = [
     min: 0,
     group: 'Training',
     help: 'weight of the cross-entropy on the --labeled images',
+  },
+  {
+    name: 'real_info_lambda',
+    key: 'realInfoLambda',
+    kind: 'float',
+    min: 0,
+    group: 'Training',
+    help: "weight of the information term on real images: Q's categorical predictions are " +
+      'pushed to be confident per image and used evenly over each batch',
   },
   {
     name: 'seed',

@@ -76,13 +76,14 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
 /**
  * The cache at `file` if it exists and is intact, whatever its key: the caller compares keys (and
  * calls discardCache on a mismatch). A damaged cache is logged in one line and deleted (it is
- * rebuilt, never trusted); the result is then undefined, as when there is none.
+ * rebuilt, never trusted); the result is then undefined, as when there is none. The pixels'
+ * checksum is computed on `threads` threads.
  */
-export function readCache(file: string, log: Logger): CachedSet | undefined {
+export function readCache(file: string, log: Logger, threads = 1): CachedSet | undefined {
   let result: CachedSet | string;
   try {
     if (!fs.existsSync(file)) return undefined;
-    result = readVerified(fileBytes(file));
+    result = readVerified(fileBytes(file), threads);
   } catch (error) {
     result = `unreadable (${(error as Error).message})`;
   }
@@ -109,7 +110,7 @@ function fileBytes(file: string): Uint8Array {
 }
 
 /** The cached set in `bytes`, or a string saying why it cannot be used. */
-function readVerified(bytes: Uint8Array): CachedSet | string {
+function readVerified(bytes: Uint8Array, threads: number): CachedSet | string {
   if (bytes.length < PREFIX_BYTES) return `damaged (only ${bytes.length} bytes)`;
   const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, PREFIX_BYTES);
   const magic = prefix.subarray(0, MAGIC.length);
@@ -128,7 +129,7 @@ function readVerified(bytes: Uint8Array): CachedSet | string {
   // The payload is a view of `bytes` (a plain Uint8Array, as a decoded set's), never a copy.
   const start = bytes.byteOffset + PREFIX_BYTES + headerBytes;
   const pixels = new Uint8Array(bytes.buffer, start, bytes.byteOffset + bytes.length - start);
-  if (checksum(pixels) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
+  if (checksum(pixels, threads) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
   const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
   if (pixels.length !== expected)
     return `damaged (${pixels.length} pixel bytes, expected ${expected})`;

@@ -46,6 +46,19 @@ describe('checksum', () => {
     assert.throws(() => native.crc32cBlocks(large, 12), /multiple of 8/);
   });
 
+  it('gives the same block sums on any number of threads', needsBinding, () => {
+    const native = imageBinding()!;
+    for (const blocks of [1, 8, 16, 17, 50, 101]) {
+      const bytes = noise(blocks * 64 - 3, blocks);
+      const one = [...native.crc32cBlocks(bytes, 64, 1)];
+      for (const threads of [2, 3, 7]) {
+        assert.deepEqual([...native.crc32cBlocks(bytes, 64, threads)], one,
+          `${blocks} blocks on ${threads} threads`);
+      }
+    }
+    assert.throws(() => native.crc32cBlocks(noise(64), 64, 0), /threads/);
+  });
+
   it('changes when any one byte of a multi-block buffer changes', () => {
     const bytes = noise(4 * CHECKSUM_BLOCK + 100);
     const original = checksum(bytes);

@@ -27,10 +27,13 @@ export function crc32c(bytes: Uint8Array): number {
   return ~crc >>> 0;
 }
 
-/** CRC-32C of each `block` bytes of `bytes`; the last block may be shorter. */
-export function blockCrcs(bytes: Uint8Array, block = CHECKSUM_BLOCK): Uint32Array {
+/**
+ * CRC-32C of each `block` bytes of `bytes`; the last block may be shorter. With the binding the
+ * blocks are shared out over `threads` threads.
+ */
+export function blockCrcs(bytes: Uint8Array, block = CHECKSUM_BLOCK, threads = 1): Uint32Array {
   const native = imageBinding();
-  if (native) return native.crc32cBlocks(bytes, block);
+  if (native) return native.crc32cBlocks(bytes, block, threads);
   const crcs = new Uint32Array(Math.ceil(bytes.length / block));
   for (let i = 0; i < crcs.length; i++) {
     crcs[i] = crc32c(bytes.subarray(i * block, (i + 1) * block));
@@ -39,8 +42,8 @@ export function blockCrcs(bytes: Uint8Array, block = CHECKSUM_BLOCK): Uint32Arra
 }
 
 /** The cache checksum of `bytes`: CRC-32C of its block checksums (little-endian uint32s). */
-export function checksum(bytes: Uint8Array): number {
-  const crcs = blockCrcs(bytes);
+export function checksum(bytes: Uint8Array, threads = 1): number {
+  const crcs = blockCrcs(bytes, CHECKSUM_BLOCK, threads);
   const packed = Buffer.alloc(crcs.length * 4);
   crcs.forEach((crc, i) => packed.writeUInt32LE(crc, i * 4));
   return crc32c(packed);

@@ -78,7 +78,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
   // The folder is listed on worker threads while this one checks the cache.
   const excluded = [cacheDir, ...(attributeFile ? [attributeFile] : [])];
   const listing = listFolder(root, excluded, threads);
-  let set = useCache ? readCache(cacheFile, log) : undefined;
+  let set = useCache ? readCache(cacheFile, log, threads) : undefined;
   const key = cacheKey(await listing, options, settings);
   if (set && set.key !== key) {
     discardCache(cacheFile, 'stale (the folder or the settings changed)', log);

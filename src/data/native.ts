@@ -55,8 +55,9 @@ export interface ImageBinding {
   ): Promise<{ heads: Uint8Array; lengths: Int32Array }>;
   /** The file's bytes, mapped copy-on-write (writes never reach the file); throws if it cannot. */
   mapFile(file: string): ArrayBuffer;
-  /** CRC-32C of each `block` bytes of `bytes` (the last block may be shorter); block % 8 = 0. */
-  crc32cBlocks(bytes: Uint8Array, block: number): Uint32Array;
+  /** CRC-32C of each `block` bytes of `bytes` (the last block may be shorter); block % 8 = 0.
+   * The blocks are shared out over `threads` threads (default 1). */
+  crc32cBlocks(bytes: Uint8Array, block: number, threads?: number): Uint32Array;
 }
 
 let binding: ImageBinding | null | undefined;

@@ -25,6 +25,9 @@ export interface StepLosses {
   continuousStd?: number[];
   /** Cross-entropy of Q's first categorical code against the labelled batch (`--labeled`). */
   supervised?: number;
+  /** Mean entropy of Q's categorical predictions on the real batch minus the entropy of their
+   * batch mean, summed over categorical codes (`--real_info_lambda`); -I(x; c) under Q. */
+  realInformation?: number;
 }
 
 export interface StepContext {
@@ -38,6 +41,8 @@ export interface StepContext {
   infoTrainsBody?: boolean;
   /** Weight of the supervised cross-entropy on labelled images (`--labeled_lambda`). */
   supervisedLambda?: number;
+  /** Weight of the information term on real images (`--real_info_lambda`); 0 = none. */
+  realInformationLambda?: number;
 }
 
 /**
@@ -56,7 +61,8 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
 
     // Discriminator: maximise log D(x) + log(1 - D(G(z))), i.e. minimise the two BCE terms.
     discriminatorOptimizer.zeroGrad();
-    const realLogits = model.realFakeLogits(model.features(real));
+    const realFeatures = model.features(real);
+    const realLogits = model.realFakeLogits(realFeatures);
     const detachedFeatures = model.features(fake.detach());
     const fakeLogits = model.realFakeLogits(detachedFeatures);
     const discriminatorLoss = F.bceWithLogits(realLogits, ones).add(F.bceWithLogits(fakeLogits, zeros));
@@ -85,6 +91,14 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
       supervised = F.crossEntropy(logits, labeled.classes);
       total = total.add(supervised.mul(context.supervisedLambda ?? 1));
     }
+    let realInformation: Tensor | null = null;
+    if (context.realInformationLambda && model.categorical.length > 0) {
+      // Only the Q head learns from it: the body's features of the real batch are reused,
+      // detached, from the discriminator step.
+      const logits = model.predictCodes(realFeatures.detach()).categoricalLogits;
+      realInformation = logits.map(negativeInformation).reduce((acc, t) => acc.add(t));
+      total = total.add(realInformation.mul(context.realInformationLambda));
+    }
     total.backward();
     generatorOptimizer.step();
 
@@ -98,9 +112,26 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
       fakeScore: fakeLogits.sigmoid().mean().item(),
     };
     if (supervised) losses.supervised = supervised.item();
+    if (realInformation) losses.realInformation = realInformation.item();
     if (prediction.continuousLogStd) {
       losses.continuousStd = prediction.continuousLogStd.detach().exp().mean(0).toArray();
     }
     return losses;
+  });
+}
+
+/**
+ * -I(x; c) of a categorical code under Q on a batch of images, from Q's logits [batch, K]: the
+ * mean entropy of each image's prediction (low when Q is sure) minus the entropy of the batch's
+ * mean prediction (high when every value is used as often).
+ */
+export function negativeInformation(logits: Tensor): Tensor {
+  return tidy(() => {
+    const logProbabilities = logits.logSoftmax(1);
+    const probabilities = logProbabilities.exp();
+    const conditional = probabilities.mul(logProbabilities).sum(1).mean().neg();
+    const marginal = probabilities.mean(0);
+    const marginalEntropy = marginal.mul(marginal.clamp(1e-12, 1).log()).sum().neg();
+    return conditional.sub(marginalEntropy);
   });
 }

@@ -40,7 +40,10 @@ export interface TrainResult {
   epochs: EpochSummary[];
 }
 
-export interface EpochSummary extends Omit<StepLosses, 'continuousStd' | 'supervised'> {
+/** Step figures that every step has, averaged per epoch. */
+type ScalarLosses = Omit<StepLosses, 'continuousStd' | 'supervised' | 'realInformation'>;
+
+export interface EpochSummary extends ScalarLosses {
   epoch: number;
   imagesPerSecond: number;
 }
@@ -195,7 +198,6 @@ function flatConfig(config: TrainConfig): Record<string, string | number | boole
   return flat;
 }
 
-type ScalarLosses = Omit<StepLosses, 'continuousStd' | 'supervised'>;
 const SCALAR_KEYS: (keyof ScalarLosses)[] = ['discriminator', 'generator', 'information',
   'categorical', 'continuous', 'realScore', 'fakeScore'];
 
@@ -231,6 +233,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     lambdas: { categorical: config.categoricalLambda, continuous: config.continuousLambda },
     infoTrainsBody: config.infoTrainsBody,
     supervisedLambda: config.labeledLambda,
+    realInformationLambda: config.realInfoLambda,
   };
   const summaries: EpochSummary[] = [];
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
@@ -449,6 +452,9 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
   ];
   losses.continuousStd?.forEach((std, j) => scalars.push([`q_std/continuous_${j}`, std]));
   if (losses.supervised !== undefined) scalars.push(['supervised_objective', losses.supervised]);
+  if (losses.realInformation !== undefined) {
+    scalars.push(['real_information_objective', losses.realInformation]);
+  }
   for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
 }
 
