@@ -138,6 +138,7 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  fs.mkdirSync(options.out, { recursive: true });
   console.log(`MNIST categorical accuracy: seeds ${options.seeds.join(', ')}, at most ` +
     `${options.minutes} min of training each, ${options.parallel} at a time on ` +
     `${options.threads} thread(s) each; runs in ${options.out}`);

@@ -177,6 +177,10 @@ describe('parseTrainArgs flags', () => {
     assert.equal(semi.styleStd, 0.3);
     assert.equal(semi.labeled, 100);
     assert.equal(semi.labeledLambda, 0.5);
+    const small = train(words('--augment translation,cutout --real_info_lambda 0.5'));
+    assert.deepEqual(small.augment, ['translation', 'cutout']);
+    assert.equal(small.realInfoLambda, 0.5);
+    assert.deepEqual(train(['--augment', 'none']).augment, []);
   });
 
   it('accepts kebab-case and --flag=value', () => {
@@ -276,6 +280,8 @@ describe('parseTrainArgs errors', () => {
     [['--max_images', '10'], '--max_images 10 is fewer than --batch_size 64'],
     [['--quiet', '--debug'], '--quiet and --debug contradict; give one'],
     [['--labeled', '0'], '--labeled must be >= 1, got 0'],
+    [['--real_info_lambda', '-1'], '--real_info_lambda must be >= 0, got -1'],
+    [['--augment', 'translate'], /^--augment expects .* \(or none\), got 'translate'$/],
     [['--labeled_lambda', '2'], '--labeled_lambda weighs the --labeled images; give --labeled N too'],
     [['--labeled_lambda', '-1'], '--labeled_lambda must be >= 0, got -1'],
     [['--labeled', '100', '--categorical_cardinality'], /^--labeled 100 ties the first categorical code/],

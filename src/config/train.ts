@@ -15,6 +15,7 @@ import {
   LayerSpec,
   parseSpec,
 } from '../model/spec';
+import { type Augmentation, parseAugmentations } from '../train/augment';
 import { UserError } from '../util/log';
 import { FlagDef, formatHelp, parseCommandLine, ParsedCommandLine } from './flags';
 
@@ -87,6 +88,9 @@ export interface TrainConfig {
    * predictions on each real batch are pushed to be confident per image and spread evenly over
    * the values (the batch's mean prediction close to uniform), as in CatGAN. Default: 0. */
   realInfoLambda: number;
+  /** `--augment LIST`: transforms D sees real and generated images through (DiffAugment), so
+   * that on a small set it cannot memorise the real images. Default: none. */
+  augment: Augmentation[];
   /** `--seed N`: for weights, noise, shuffling and the --max_images subset. Default: 1234. */
   seed: number;
   /** `--precision`: float32 or bfloat16. Default: float32. */
@@ -151,6 +155,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   continuousLambda: 1,
   labeledLambda: 1,
   realInfoLambda: 0,
+  augment: [],
   seed: 1234,
   precision: 'float32',
   onNan: 'stop',
@@ -422,6 +427,17 @@ const TRAINING_FLAGS: TrainFlag[] = [
     group: 'Training',
     help: "weight of the information term on real images: Q's categorical predictions are " +
       'pushed to be confident per image and used evenly over each batch',
+  },
+  {
+    name: 'augment',
+    key: 'augment',
+    kind: 'string',
+    metavar: 'LIST',
+    group: 'Training',
+    help: 'transforms the discriminator sees real and generated images through, from ' +
+      'translation, cutout, flip (comma-separated), so a small set is not memorised',
+    defaultText: 'none',
+    convert: (value) => parseAugmentations(value as string),
   },
   {
     name: 'seed',
@@ -705,7 +721,10 @@ function describe(value: unknown): string {
   if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'object') {
     return formatSpec(value as LayerSpec[]);
   }
-  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(' ');
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'none';
+    return value.join(typeof value[0] === 'string' ? ',' : ' ');
+  }
   if (typeof value === 'object' && value !== null) return Object.values(value).join(' ');
   return String(value);
 }

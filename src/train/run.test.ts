@@ -39,6 +39,9 @@ describe('readRunConfig', () => {
     }
     const cardinality = saved('damaged-cardinality', (json) => { json.categoricalCardinality = [10, 1.5]; });
     assert.throws(() => readRunConfig(cardinality), /categoricalCardinality is \[10,1.5\]/);
+    const augment = saved('damaged-augment', (json) => { json.augment = ['translation', 'spin']; });
+    assert.throws(() => readRunConfig(augment), (e) => e instanceof UserError &&
+      e.message.startsWith(`${path.join(augment, 'config.json')} is damaged: --augment expects`));
     const threads = readRunConfig(saved('many-threads', (json) => { json.threads = 4096; }));
     assert.equal(threads.threads, 4096);
   });
@@ -47,6 +50,8 @@ describe('readRunConfig', () => {
     const config = readRunConfig(saved('current', () => {}));
     assert.equal(config.styleStd, 0.1);
     assert.deepEqual(bodyNorms(config), [false, true, true]);
+    const augmented = readRunConfig(saved('augmented', (json) => { json.augment = ['flip', 'cutout']; }));
+    assert.deepEqual(augmented.augment, ['flip', 'cutout']);
     assert.ok(!('format' in config));
   });
 
@@ -55,9 +60,13 @@ describe('readRunConfig', () => {
       delete json.format;
       delete json.styleStd;
       delete json.labeledLambda;
+      delete json.augment;
+      delete json.realInfoLambda;
     }));
     assert.equal(legacy.styleStd, 1);
     assert.equal(legacy.labeledLambda, 1);
+    assert.deepEqual(legacy.augment, []);
+    assert.equal(legacy.realInfoLambda, 0);
     assert.deepEqual(bodyNorms(legacy), [true, true, true]);
     const withoutNorm = readRunConfig(saved('legacy-nobn', (json) => {
       delete json.format;

@@ -8,6 +8,7 @@ import { numberFits } from '../config/flags';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_FLAGS, type TrainConfig } from '../config/train';
 import { InfoGAN, type ImageShape } from '../model/infogan';
 import { parseSpec } from '../model/spec';
+import { parseAugmentations } from './augment';
 import { UserError, type Logger } from '../util/log';
 import { loadCheckpoint, restoreModel } from './checkpoint';
 
@@ -66,6 +67,10 @@ export function readRunConfig(runDir: string): TrainConfig {
       ...raw,
       generator: parseSpec(String(raw.generator), 'generator'),
       discriminator: parseSpec(String(raw.discriminator), 'discriminator'),
+      augment: parseAugmentations(Array.isArray(raw.augment) ? raw.augment.join(',')
+        : String(raw.augment ?? '')),
+      // Runs from before the real-image term trained without it, whatever the default is now.
+      realInfoLambda: raw.realInfoLambda ?? 0,
     } as unknown as TrainConfig;
   } catch (error) {
     // Not a usage error: the spec came from the file, not the command line.

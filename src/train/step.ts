@@ -4,6 +4,7 @@
  */
 import { Adam, F, Generator, Tensor, full, tidy } from '../torch';
 import { InfoGAN, informationLoss } from '../model/infogan';
+import { augment, type Augmentation } from './augment';
 import type { LabeledBatch } from './supervision';
 
 export interface StepLosses {
@@ -43,6 +44,9 @@ export interface StepContext {
   supervisedLambda?: number;
   /** Weight of the information term on real images (`--real_info_lambda`); 0 = none. */
   realInformationLambda?: number;
+  /** Transforms that D sees real and generated images through (`--augment`); Q reads the
+   * generated images as they are. */
+  augmentations?: readonly Augmentation[];
 }
 
 /**
@@ -61,9 +65,10 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
 
     // Discriminator: maximise log D(x) + log(1 - D(G(z))), i.e. minimise the two BCE terms.
     discriminatorOptimizer.zeroGrad();
-    const realFeatures = model.features(real);
+    const augmentations = context.augmentations ?? [];
+    const realFeatures = model.features(augment(real, augmentations, rng));
     const realLogits = model.realFakeLogits(realFeatures);
-    const detachedFeatures = model.features(fake.detach());
+    const detachedFeatures = model.features(augment(fake.detach(), augmentations, rng));
     const fakeLogits = model.realFakeLogits(detachedFeatures);
     const discriminatorLoss = F.bceWithLogits(realLogits, ones).add(F.bceWithLogits(fakeLogits, zeros));
     if (context.infoTrainsBody && model.qHead) {
@@ -81,7 +86,10 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
     // codes stay recoverable from the image.
     generatorOptimizer.zeroGrad();
     const fakeFeatures = model.features(fake);
-    const generatorLoss = F.bceWithLogits(model.realFakeLogits(fakeFeatures), ones);
+    // With augmentation D judges a transformed copy; Q still reads the image as generated.
+    const judgedFeatures = augmentations.length > 0
+      ? model.features(augment(fake, augmentations, rng)) : fakeFeatures;
+    const generatorLoss = F.bceWithLogits(model.realFakeLogits(judgedFeatures), ones);
     const prediction = model.predictCodes(fakeFeatures);
     const information = informationLoss(prediction, codes, lambdas);
     let total = information.total ? generatorLoss.add(information.total) : generatorLoss;

@@ -93,6 +93,9 @@ export function serializableConfig(config: TrainConfig): Record<string, unknown>
     discriminator: formatSpec(config.discriminator) };
 }
 
+/** Below this many images the discriminator can memorise the set; the run suggests --augment. */
+const SMALL_SET = 5000;
+
 export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks = {}):
   Promise<TrainResult> {
   setThreads(config.threads, (line) => log.warn(line));
@@ -126,6 +129,13 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     throw error;
   }
   for (const line of state.model.summary) log.info(line);
+  if (config.augment.length > 0) {
+    log.info(`augmentation: the discriminator sees real and generated images through ` +
+      `${config.augment.join(', ')}`);
+  } else if (dataset.count < SMALL_SET) {
+    log.info(`only ${dataset.count} images: if the grids turn to noise as the discriminator ` +
+      `learns them by heart, train with --augment translation,cutout`);
+  }
   const resumedFrom = config.resume ? resume(state, config, log) : undefined;
   writeFileAtomic(path.join(config.out, 'config.json'),
     JSON.stringify(serializableConfig(config), null, 2) + '\n');
@@ -234,6 +244,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     infoTrainsBody: config.infoTrainsBody,
     supervisedLambda: config.labeledLambda,
     realInformationLambda: config.realInfoLambda,
+    augmentations: config.augment,
   };
   const summaries: EpochSummary[] = [];
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
