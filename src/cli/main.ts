@@ -8,8 +8,14 @@ import * as path from 'node:path';
 import { evaluateHelp, parseEvaluateArgs } from '../config/evaluate';
 import { nearestName } from '../config/flags';
 import { parseSampleArgs, sampleHelp } from '../config/sample';
-import { configDifferences, parseTrainCommandLine, resumeTrainConfig, trainHelp, type TrainConfig }
-  from '../config/train';
+import {
+  configDifferences,
+  describeSetting,
+  parseTrainCommandLine,
+  resumeTrainConfig,
+  trainHelp,
+  type TrainConfig,
+} from '../config/train';
 import { evaluate } from '../eval/evaluate';
 import { runExplore, runExport } from '../explore/cli';
 import { sample } from '../train/sample';
@@ -44,7 +50,7 @@ async function runTrain(argv: string[]): Promise<number> {
     config = resumeTrainConfig(saved, parsed);
     changes = configDifferences(saved, config)
       .filter((d) => parsed.given.has(d.key) && !['out', 'resume', 'logdir'].includes(d.key))
-      .map((d) => `${d.flag} ${JSON.stringify(d.saved)} -> ${JSON.stringify(d.current)}`);
+      .map((d) => `${d.flag} ${describeSetting(d.saved)} -> ${describeSetting(d.current)}`);
   }
   const log = new ConsoleLogger(config.quiet);
   if (changes.length > 0) log.info(`resuming with changed settings: ${changes.join(', ')}`);

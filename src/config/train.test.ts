@@ -370,7 +370,7 @@ describe('configDifferences and resumeTrainConfig', () => {
     );
   });
 
-  it("marks exactly the brief's fields safe", () => {
+  it("marks exactly the brief's fields safe, and --augment", () => {
     const changed: TrainConfig = {
       ...saved,
       epochs: 11,
@@ -387,9 +387,10 @@ describe('configDifferences and resumeTrainConfig', () => {
       out: 'x',
       resume: 'x',
       cacheDir: 'x',
+      augment: ['flip'],
     };
     const differences = configDifferences(saved, changed);
-    assert.equal(differences.length, 14);
+    assert.equal(differences.length, 15);
     assert.ok(differences.every((d) => d.safe));
   });
 

@@ -178,6 +178,8 @@ export const RESUME_SAFE_KEYS: ReadonlySet<keyof TrainConfig> = new Set<keyof Tr
   'logEvery',
   'generatorLr',
   'discriminatorLr',
+  // A run whose discriminator has started to memorise a small set may go on with augmentation.
+  'augment',
   'threads',
   'quiet',
   'debug',
@@ -701,7 +703,7 @@ export function resumeTrainConfig(
   const refused = configDifferences(saved, current).filter((d) => !d.safe && given.has(d.key));
   if (refused.length > 0) {
     const list = refused.map(
-      (d) => `${d.flag} (saved ${describe(d.saved)}, given ${describe(d.current)})`,
+      (d) => `${d.flag} (saved ${describeSetting(d.saved)}, given ${describeSetting(d.current)})`,
     );
     usageError(`cannot change on --resume: ${list.join(', ')}; start a new run without --resume`);
   }
@@ -716,7 +718,7 @@ export function resumeTrainConfig(
 }
 
 /** A config value as the user would write it on the command line. */
-function describe(value: unknown): string {
+export function describeSetting(value: unknown): string {
   if (value === undefined) return 'none';
   if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'object') {
     return formatSpec(value as LayerSpec[]);

@@ -104,6 +104,40 @@ describe('train on a slice of the real MNIST', () => {
   });
 });
 
+describe('--augment and --real_info_lambda', () => {
+  it('say what they use, log the real-image term, and resume exactly', async () => {
+    const settings: Partial<TrainConfig> = {
+      epochs: 2, checkpointEvery: 1000, augment: ['translation', 'cutout', 'flip'], realInfoLambda: 1,
+    };
+    const whole = smallRun('augmented-whole', settings);
+    const log = new MemoryLogger();
+    const wholeLosses: StepLosses[] = [];
+    await train(whole, log, { afterStep: (_, l) => wholeLosses.push(l) });
+    assert.ok(log.lines.includes(
+      'augmentation: the discriminator sees real and generated images through translation, cutout, flip'));
+    assert.ok(wholeLosses.every((l) => l.realInformation !== undefined &&
+      l.realInformation <= 1e-6 && l.realInformation >= -Math.log(10) - 1e-6));
+
+    const interrupted = smallRun('augmented-interrupted', settings);
+    const firstLosses: StepLosses[] = [];
+    await train(interrupted, new MemoryLogger(), {
+      afterStep: (_, l) => firstLosses.push(l),
+      shouldStop: () => firstLosses.length === 5,
+    });
+    const resumedLosses: StepLosses[] = [];
+    await train({ ...interrupted, resume: interrupted.out }, new MemoryLogger(),
+      { afterStep: (_, l) => resumedLosses.push(l) });
+    assert.deepEqual([...firstLosses, ...resumedLosses], wholeLosses);
+  });
+
+  it('points a small set without augmentation to --augment', async () => {
+    const log = new MemoryLogger();
+    await train(smallRun('small-hint', { epochs: 1 }), log);
+    assert.ok(log.lines.some((l) => l.startsWith('only 256 images: ') &&
+      l.endsWith('train with --augment translation,cutout')));
+  });
+});
+
 describe('semi-supervised training (--labeled)', () => {
   it('says what it uses, logs the supervised loss each step, and resumes exactly', async () => {
     const whole = smallRun('labeled-whole', { labeled: 20, checkpointEvery: 1000 });
