@@ -322,11 +322,25 @@ bool ReadFile(const std::string& path, std::vector<uint8_t>& bytes, std::string&
   return ok;
 }
 
+// Whether a decoded image needs resampling to the target, or is already it.
+bool Resampled(int width, int height, const Box& box, const Target& target) {
+  return !(width == target.width && height == target.height && box.left == 0 && box.top == 0);
+}
+
+// Whether the file's last bytes are JPEG's end-of-image marker, FF D9.
+bool EndsWithEndMarker(const uint8_t* bytes, size_t length) {
+  return length >= 2 && bytes[length - 2] == 0xFF && bytes[length - 1] == 0xD9;
+}
+
 // Decodes `bytes` at the scale and colour the target asks for into `pixels`; fills `outcome`
 // with the decoded size and channels, or with libjpeg's message. Holds no C++ object across
 // setjmp: a longjmp out of libjpeg skips no destructor.
+//
+// Only the rows the resampler will read are decoded in full: the rows above them are skipped
+// (entropy-decoded only), and when the file ends in its end-of-image marker (so libjpeg has no
+// truncation left to report) the rows below them are not decoded at all.
 void DecodeScaled(const uint8_t* bytes, size_t length, const Target& target,
-                  std::vector<uint8_t>& pixels, Box& box, Outcome& outcome) {
+                  std::vector<uint8_t>& pixels, Box& box, Outcome& outcome, Scratch& scratch) {
   jpeg_decompress_struct decoder;
   ErrorTrap trap;
   decoder.err = jpeg_std_error(&trap.manager);
@@ -370,16 +384,31 @@ void DecodeScaled(const uint8_t* bytes, size_t length, const Target& target,
     decoder.scale_denom = 8;
     jpeg_start_decompress(&decoder);
     const int channels = decoder.output_components;
-    const size_t stride = size_t(decoder.output_width) * channels;
-    pixels.resize(stride * decoder.output_height);
-    while (decoder.output_scanline < decoder.output_height) {
-      JSAMPROW row = pixels.data() + stride * decoder.output_scanline;
-      jpeg_read_scanlines(&decoder, &row, 1);
-    }
-    jpeg_finish_decompress(&decoder);
+    const int decoded_width = int(decoder.output_width);
+    const int decoded_height = int(decoder.output_height);
+    const size_t stride = size_t(decoded_width) * channels;
+    pixels.resize(stride * decoded_height);
     // The box in decoded pixels: every 8x8 block became eighths x eighths.
     const double factor = eighths / 8.0;
     box = {full.left * factor, full.top * factor, full.width * factor, full.height * factor};
+    JDIMENSION first_row = 0;
+    JDIMENSION end_row = decoder.output_height;
+    if (Resampled(decoded_width, decoded_height, box, target)) {
+      const Taps& down = scratch.down.For(box.top, box.height, decoded_height, target.height);
+      first_row = JDIMENSION(down.first.front());
+      if (EndsWithEndMarker(bytes, length))
+        end_row = JDIMENSION(down.first.back() + down.count.back());
+    }
+    if (first_row > 0) jpeg_skip_scanlines(&decoder, first_row);
+    while (decoder.output_scanline < end_row) {
+      JSAMPROW row = pixels.data() + stride * decoder.output_scanline;
+      jpeg_read_scanlines(&decoder, &row, 1);
+    }
+    if (end_row < decoder.output_height) {
+      jpeg_abort_decompress(&decoder);
+    } else {
+      jpeg_finish_decompress(&decoder);
+    }
     outcome.kind = Outcome::kDecoded;
     outcome.channels = channels;
     outcome.width = int(decoder.output_width);
@@ -402,13 +431,11 @@ Outcome DecodeOne(const Source& source, const Target& target, uint8_t* out) {
     length = file.size();
   }
   Box box{};
-  DecodeScaled(bytes, length, target, pixels, box, outcome);
+  DecodeScaled(bytes, length, target, pixels, box, outcome, scratch);
   if (outcome.kind != Outcome::kDecoded || target.probe_only) return outcome;
 
   const int channels = outcome.channels;
-  const bool same = outcome.width == target.width && outcome.height == target.height &&
-                    box.left == 0 && box.top == 0;
-  if (same) {
+  if (!Resampled(outcome.width, outcome.height, box, target)) {
     std::memcpy(out, pixels.data(), pixels.size());
   } else {
     Resample(pixels.data(), outcome.width, outcome.height, channels, box, target, scratch, out);

@@ -190,6 +190,18 @@ describe('native JPEG decoder', needsBinding, () => {
     assert.deepEqual(pixels.subarray(6 * frame), alone.pixels.subarray(frame));
   });
 
+  it('gives the same pixels whether or not it may stop below the rows the resize reads', async () => {
+    // A byte after the end-of-image marker makes the decoder read every row to the end.
+    const good = fs.readFileSync(files[0]);
+    const padded = Buffer.concat([good, Buffer.from([0])]);
+    for (const side of [24, 64]) {
+      const { pixels, results } = await native([good, padded], side);
+      assert.deepEqual(results.map((r) => 'error' in r), [false, false]);
+      const frame = side * side * 3;
+      assert.deepEqual(pixels.subarray(0, frame), pixels.subarray(frame, 2 * frame), `${side}`);
+    }
+  });
+
   it('leaves CMYK to sharp, and reads sizes from headers', async () => {
     const cmyk = await sharp(files[0]).toColourspace('cmyk').jpeg().toBuffer();
     const { results } = await native([cmyk], 16);
