@@ -88,6 +88,10 @@ export interface TrainConfig {
    * predictions on each real batch are pushed to be confident per image and spread evenly over
    * the values (the batch's mean prediction close to uniform), as in CatGAN. Default: 0. */
   realInfoLambda: number;
+  /** `--invariance_lambda X`: weight of the categorical information term on generated images
+   * seen through a small random shift, slant and stretch (jitter.ts), so that categories cannot
+   * stand for position, slant or width. */
+  invarianceLambda: number;
   /** `--augment LIST`: transforms D sees real and generated images through (DiffAugment), so
    * that on a small set it cannot memorise the real images. Default: none. */
   augment: Augmentation[];
@@ -155,6 +159,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   continuousLambda: 1,
   labeledLambda: 1,
   realInfoLambda: 0,
+  invarianceLambda: 0,
   augment: [],
   seed: 1234,
   precision: 'float32',
@@ -429,6 +434,15 @@ const TRAINING_FLAGS: TrainFlag[] = [
     group: 'Training',
     help: "weight of the information term on real images: Q's categorical predictions are " +
       'pushed to be confident per image and used evenly over each batch',
+  },
+  {
+    name: 'invariance_lambda',
+    key: 'invarianceLambda',
+    kind: 'float',
+    min: 0,
+    group: 'Training',
+    help: 'weight of the categorical codes read back from generated images after a small ' +
+      'random shift, slant and stretch, so a category cannot mean position, slant or width',
   },
   {
     name: 'augment',

@@ -62,11 +62,13 @@ describe('readRunConfig', () => {
       delete json.labeledLambda;
       delete json.augment;
       delete json.realInfoLambda;
+      delete json.invarianceLambda;
     }));
     assert.equal(legacy.styleStd, 1);
     assert.equal(legacy.labeledLambda, 1);
     assert.deepEqual(legacy.augment, []);
     assert.equal(legacy.realInfoLambda, 0);
+    assert.equal(legacy.invarianceLambda, 0);
     assert.deepEqual(bodyNorms(legacy), [true, true, true]);
     const withoutNorm = readRunConfig(saved('legacy-nobn', (json) => {
       delete json.format;

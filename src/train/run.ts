@@ -69,8 +69,9 @@ export function readRunConfig(runDir: string): TrainConfig {
       discriminator: parseSpec(String(raw.discriminator), 'discriminator'),
       augment: parseAugmentations(Array.isArray(raw.augment) ? raw.augment.join(',')
         : String(raw.augment ?? '')),
-      // Runs from before the real-image term trained without it, whatever the default is now.
+      // Runs from before these terms trained without them, whatever the defaults are now.
       realInfoLambda: raw.realInfoLambda ?? 0,
+      invarianceLambda: raw.invarianceLambda ?? 0,
     } as unknown as TrainConfig;
   } catch (error) {
     // Not a usage error: the spec came from the file, not the command line.

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG } from '../config/train';
 import { InfoGAN } from '../model/infogan';
 import { Adam, Generator, rand, tensor } from '../torch';
-import { negativeInformation, trainStep } from './step';
+import { negativeInformation, trainStep, type StepLosses } from './step';
 
 /** Body parameters after one step from a fixed start, with D's step only (G's rate is 0). */
 function bodyAfterStep(infoTrainsBody: boolean, lambda: number): string[] {
@@ -82,5 +82,35 @@ describe('--real_info_lambda', () => {
 
   it('moves the Q head when weighted, and is not computed at weight 0', () => {
     assert.notDeepEqual(qHeadAfterStep(1), qHeadAfterStep(0));
+  });
+});
+
+describe('--invariance_lambda', () => {
+  /** Generator and Q head parameters after one generator step (D's rate is 0). */
+  function afterStep(lambda: number): { generator: string[]; losses: StepLosses } {
+    const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
+      new Generator(41));
+    const context = {
+      model, rng: new Generator(42), invarianceLambda: lambda,
+      lambdas: { categorical: 1, continuous: 1 },
+      generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
+      discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
+    };
+    const real = rand([8, 1, 28, 28], new Generator(43));
+    const losses = trainStep(context, real);
+    const generator = model.generatorParameters()
+      .map((p) => Buffer.from(p.toBytes()).toString('base64'));
+    real.dispose();
+    model.dispose();
+    return { generator, losses };
+  }
+
+  it('trains G and Q on jittered images when weighted, and is not computed at weight 0', () => {
+    const on = afterStep(1);
+    const off = afterStep(0);
+    assert.equal(off.losses.invariance, undefined);
+    // An untrained Q is near uniform over the 10 values: cross-entropy close to log 10.
+    assert.ok(Math.abs(on.losses.invariance! - Math.log(10)) < 0.5, String(on.losses.invariance));
+    assert.notDeepEqual(on.generator, off.generator);
   });
 });

@@ -5,6 +5,7 @@
 import { Adam, F, Generator, Tensor, full, tidy } from '../torch';
 import { InfoGAN, informationLoss } from '../model/infogan';
 import { augment, type Augmentation } from './augment';
+import { jitter } from './jitter';
 import type { LabeledBatch } from './supervision';
 
 export interface StepLosses {
@@ -29,6 +30,9 @@ export interface StepLosses {
   /** Mean entropy of Q's categorical predictions on the real batch minus the entropy of their
    * batch mean, summed over categorical codes (`--real_info_lambda`); -I(x; c) under Q. */
   realInformation?: number;
+  /** -sum log Q(c_cat | jitter(G(z))) over categorical codes (batch mean): how well Q names the
+   * categories of shifted, slanted and stretched generated images (`--invariance_lambda`). */
+  invariance?: number;
 }
 
 export interface StepContext {
@@ -47,6 +51,9 @@ export interface StepContext {
   /** Transforms that D sees real and generated images through (`--augment`); Q reads the
    * generated images as they are. */
   augmentations?: readonly Augmentation[];
+  /** Weight of the categorical information term on jittered generated images
+   * (`--invariance_lambda`); 0 = none. */
+  invarianceLambda?: number;
 }
 
 /**
@@ -107,6 +114,15 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
       realInformation = logits.map(negativeInformation).reduce((acc, t) => acc.add(t));
       total = total.add(realInformation.mul(context.realInformationLambda));
     }
+    let invariance: Tensor | null = null;
+    if (context.invarianceLambda && model.categorical.length > 0) {
+      // The same codes must be read back through a small shift, slant and stretch, which G's
+      // gradient reaches through the resampling.
+      const logits = model.predictCodes(model.features(jitter(fake, rng))).categoricalLogits;
+      invariance = logits.map((l, i) => F.crossEntropy(l, codes.categorical[i]))
+        .reduce((acc, t) => acc.add(t));
+      total = total.add(invariance.mul(context.invarianceLambda));
+    }
     total.backward();
     generatorOptimizer.step();
 
@@ -121,6 +137,7 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
     };
     if (supervised) losses.supervised = supervised.item();
     if (realInformation) losses.realInformation = realInformation.item();
+    if (invariance) losses.invariance = invariance.item();
     if (prediction.continuousLogStd) {
       losses.continuousStd = prediction.continuousLogStd.detach().exp().mean(0).toArray();
     }

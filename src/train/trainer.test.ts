@@ -104,10 +104,11 @@ describe('train on a slice of the real MNIST', () => {
   });
 });
 
-describe('--augment and --real_info_lambda', () => {
-  it('say what they use, log the real-image term, and resume exactly', async () => {
+describe('--augment, --real_info_lambda and --invariance_lambda', () => {
+  it('say what they use, log their terms, and resume exactly', async () => {
     const settings: Partial<TrainConfig> = {
       epochs: 2, checkpointEvery: 1000, augment: ['translation', 'cutout', 'flip'], realInfoLambda: 1,
+      invarianceLambda: 1,
     };
     const whole = smallRun('augmented-whole', settings);
     const log = new MemoryLogger();
@@ -117,6 +118,7 @@ describe('--augment and --real_info_lambda', () => {
       'augmentation: the discriminator sees real and generated images through translation, cutout, flip'));
     assert.ok(wholeLosses.every((l) => l.realInformation !== undefined &&
       l.realInformation <= 1e-6 && l.realInformation >= -Math.log(10) - 1e-6));
+    assert.ok(wholeLosses.every((l) => l.invariance !== undefined && l.invariance > 0));
 
     const interrupted = smallRun('augmented-interrupted', settings);
     const firstLosses: StepLosses[] = [];

@@ -41,7 +41,8 @@ export interface TrainResult {
 }
 
 /** Step figures that every step has, averaged per epoch. */
-type ScalarLosses = Omit<StepLosses, 'continuousStd' | 'supervised' | 'realInformation'>;
+type ScalarLosses = Omit<StepLosses, 'continuousStd' | 'supervised' | 'realInformation' |
+  'invariance'>;
 
 export interface EpochSummary extends ScalarLosses {
   epoch: number;
@@ -244,6 +245,7 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     infoTrainsBody: config.infoTrainsBody,
     supervisedLambda: config.labeledLambda,
     realInformationLambda: config.realInfoLambda,
+    invarianceLambda: config.invarianceLambda,
     augmentations: config.augment,
   };
   const summaries: EpochSummary[] = [];
@@ -466,6 +468,7 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
   if (losses.realInformation !== undefined) {
     scalars.push(['real_information_objective', losses.realInformation]);
   }
+  if (losses.invariance !== undefined) scalars.push(['invariance_objective', losses.invariance]);
   for (const [tag, value] of scalars) events.scalar(tag, value, iteration);
 }
 
