@@ -90,7 +90,7 @@ export interface TrainConfig {
   realInfoLambda: number;
   /** `--invariance_lambda X`: weight of the categorical information term on generated images
    * seen through a small random shift, slant and stretch (jitter.ts), so that categories cannot
-   * stand for position, slant or width. */
+   * stand for position, slant or width. Default: 1. */
   invarianceLambda: number;
   /** `--augment LIST`: transforms D sees real and generated images through (DiffAugment), so
    * that on a small set it cannot memorise the real images. Default: none. */
@@ -159,7 +159,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'out'>> = deepFree
   continuousLambda: 1,
   labeledLambda: 1,
   realInfoLambda: 0,
-  invarianceLambda: 0,
+  invarianceLambda: 1,
   augment: [],
   seed: 1234,
   precision: 'float32',

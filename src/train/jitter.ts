@@ -5,9 +5,9 @@
  * a digit sits, how it leans or how wide it is (the continuous codes' and the style's business)
  * and the categories are left to tell shapes apart.
  *
- * Each image is resampled with bilinear weights as a product with constant matrices built from the
- * step's random numbers, so gradients reach the generator: one [H, H] matrix per image moves and
- * stretches rows, then one [W, W] matrix per image row moves, stretches and slants that row.
+ * Each output pixel is a bilinear mix of four input pixels: constant indices and weights built
+ * from the step's random numbers, applied with index-select and multiply, so gradients reach the
+ * generator.
  */
 import { Generator, Tensor, rand, tensor, tidy } from '../torch';
 
@@ -41,21 +41,6 @@ export function jitterDraw(u: readonly number[], height: number, width: number):
 }
 
 /**
- * Adds to `matrix` (row-major, `size` x `size`, [input, output] when `outputMajor` is false,
- * [output, input] when true) the bilinear weights reading output index `out` from input position
- * `from`; positions outside the image read zero.
- */
-function addBilinear(matrix: Float32Array, offset: number, size: number, out: number, from: number,
-  outputMajor: boolean): void {
-  const low = Math.floor(from);
-  const t = from - low;
-  for (const [index, weight] of [[low, 1 - t], [low + 1, t]] as const) {
-    if (index < 0 || index >= size || weight === 0) continue;
-    matrix[offset + (outputMajor ? out * size + index : index * size + out)] += weight;
-  }
-}
-
-/**
  * `images` [batch, channels, height, width] through one jitter per image, drawn from `rng`, or
  * through `draws` when given (tests).
  */
@@ -67,25 +52,45 @@ export function jitter(images: Tensor, rng: Generator, draws?: readonly JitterDr
       draws = Array.from({ length: batch }, (_, b) => jitterDraw(u.slice(5 * b, 5 * b + 5),
         height, width));
     }
+    // Output pixel (y, x) reads the input at (fromY, fromX) with bilinear weights: four taps, each
+    // an index into the flattened batch and a weight (0 where the tap falls outside the image).
     const centreY = (height - 1) / 2;
     const centreX = (width - 1) / 2;
-    const rows = new Float32Array(batch * height * height);
-    const columns = new Float32Array(batch * height * width * width);
+    const plane = height * width;
+    const count = batch * channels * plane;
+    const indices = Array.from({ length: 4 }, () => new Int32Array(count));
+    const weights = Array.from({ length: 4 }, () => new Float32Array(count));
     for (let b = 0; b < batch; b++) {
       const d = draws[b];
       for (let y = 0; y < height; y++) {
         const fromY = centreY + (y - centreY) / d.stretchY - d.shiftY;
-        addBilinear(rows, b * height * height, height, y, fromY, true);
         const slant = d.shear * (y - centreY);
+        const y0 = Math.floor(fromY);
+        const ty = fromY - y0;
         for (let x = 0; x < width; x++) {
           const fromX = centreX + (x - centreX) / d.stretchX - slant - d.shiftX;
-          addBilinear(columns, (b * height + y) * width * width, width, x, fromX, false);
+          const x0 = Math.floor(fromX);
+          const tx = fromX - x0;
+          for (let tap = 0; tap < 4; tap++) {
+            const row = y0 + (tap >> 1);
+            const column = x0 + (tap & 1);
+            const weight = (tap >> 1 ? ty : 1 - ty) * (tap & 1 ? tx : 1 - tx);
+            if (row < 0 || row >= height || column < 0 || column >= width || weight === 0) continue;
+            for (let c = 0; c < channels; c++) {
+              const at = (b * channels + c) * plane + y * width + x;
+              indices[tap][at] = (b * channels + c) * plane + row * width + column;
+              weights[tap][at] = weight;
+            }
+          }
         }
       }
     }
-    const moved = tensor(rows, [batch, 1, height, height]).matmul(images);
-    return moved.reshape([batch, channels, height, 1, width])
-      .matmul(tensor(columns, [batch, 1, height, width, width]))
-      .reshape([batch, channels, height, width]);
+    const flat = images.reshape([count]);
+    let result: Tensor | null = null;
+    for (let tap = 0; tap < 4; tap++) {
+      const term = flat.indexSelect(0, tensor(indices[tap])).mul(tensor(weights[tap]));
+      result = result ? result.add(term) : term;
+    }
+    return result!.reshape([batch, channels, height, width]);
   });
 }
