@@ -6,10 +6,12 @@
  * --epochs have not finished by then; `infogan evaluate` then scores the newest checkpoint on
  * 10,000 of the training digits: accuracy after the best one-to-one matching of the code's 10
  * values to the digits, and NMI. With --labeled N, one more run per seed uses the labels of N
- * digits (semi-supervised). Runs go --parallel at a time, each on --threads threads.
+ * digits (semi-supervised); --labeled_only leaves out the unsupervised runs. Runs go --parallel
+ * at a time, each on --threads threads.
  *
  *   npm run bench:mnist -- [--seeds 1,2,3] [--minutes 30] [--epochs 100] [--parallel 2]
- *     [--threads 1] [--labeled 100] [--dataset DIR] [--out DIR] [-- extra train flags]
+ *     [--threads 1] [--labeled 100 [--labeled_only]] [--dataset DIR] [--out DIR]
+ *     [-- extra train flags]
  * Ends with one line `BENCH {json}` holding every figure.
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ interface Options {
   parallel: number;
   threads: number;
   labeled?: number;
+  labeledOnly: boolean;
   dataset: string;
   out: string;
   extra: string[];
@@ -62,6 +65,7 @@ function parseOptions(argv: string[]): Options {
     parallel: Number(value('parallel') ?? 1),
     threads: Number(value('threads') ?? os.availableParallelism()),
     labeled: labeled === undefined ? undefined : Number(labeled),
+    labeledOnly: own.includes('--labeled_only'),
     dataset: value('dataset') ?? path.join(datasetsRoot(), 'mnist'),
     out: value('out') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'infogan-bench-mnist-')),
     extra,
@@ -138,11 +142,15 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.labeledOnly && !options.labeled) {
+    throw new Error('--labeled_only needs --labeled N');
+  }
   fs.mkdirSync(options.out, { recursive: true });
   console.log(`MNIST categorical accuracy: seeds ${options.seeds.join(', ')}, at most ` +
     `${options.minutes} min of training each, ${options.parallel} at a time on ` +
     `${options.threads} thread(s) each; runs in ${options.out}`);
-  const jobs = options.seeds.map((seed) => () => trainAndEvaluate(options, seed, 0));
+  const jobs = options.labeledOnly ? []
+    : options.seeds.map((seed) => () => trainAndEvaluate(options, seed, 0));
   if (options.labeled) {
     for (const seed of options.seeds) {
       jobs.push(() => trainAndEvaluate(options, seed, options.labeled!));
@@ -159,12 +167,15 @@ async function main(): Promise<void> {
   const unsupervised = results.filter((r) => r.labeled === 0).map((r) => r.accuracy);
   const supervised = results.filter((r) => r.labeled > 0).map((r) => r.accuracy);
   const summary = {
-    medianAccuracy: median(unsupervised),
+    medianAccuracy: unsupervised.length ? median(unsupervised) : null,
     medianAccuracyLabeled: supervised.length ? median(supervised) : null,
   };
-  console.log(`median accuracy ${summary.medianAccuracy.toFixed(4)}` +
-    (summary.medianAccuracyLabeled === null ? '' :
-      `; with ${options.labeled} labels ${summary.medianAccuracyLabeled.toFixed(4)}`));
+  const parts = [
+    ...(summary.medianAccuracy === null ? [] : [`median accuracy ${summary.medianAccuracy.toFixed(4)}`]),
+    ...(summary.medianAccuracyLabeled === null ? []
+      : [`with ${options.labeled} labels ${summary.medianAccuracyLabeled.toFixed(4)}`]),
+  ];
+  console.log(parts.join('; '));
   console.log('BENCH ' + JSON.stringify({ ...summary, minutes: options.minutes,
     threads: options.threads, parallel: options.parallel, extraFlags: options.extra, runs: results }));
 }
