@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG } from '../config/train';
 import { InfoGAN } from '../model/infogan';
-import { Adam, Generator, rand, tensor } from '../torch';
+import { Adam, Generator, rand, randint, tensor } from '../torch';
 import { negativeInformation, trainStep, type StepLosses } from './step';
 
 /** Body parameters after one step from a fixed start, with D's step only (G's rate is 0). */
@@ -104,6 +104,28 @@ describe('--invariance_lambda', () => {
     model.dispose();
     return { generator, losses };
   }
+
+  it('reads the labelled images through the jitter too when weighted', () => {
+    const supervisedLoss = (lambda: number) => {
+      const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
+        new Generator(51));
+      const context = {
+        model, rng: new Generator(52), invarianceLambda: lambda, supervisedLambda: 1,
+        lambdas: { categorical: 1, continuous: 1 },
+        generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
+        discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
+      };
+      const real = rand([8, 1, 28, 28], new Generator(53));
+      const labeled = { images: rand([6, 1, 28, 28], new Generator(54)),
+        classes: randint(10, [6], new Generator(55)) };
+      const loss = trainStep(context, real, labeled).supervised!;
+      for (const t of [real, labeled.images, labeled.classes]) t.dispose();
+      model.dispose();
+      return loss;
+    };
+    // Same weights, same images: only the jitter can change what Q sees.
+    assert.notEqual(supervisedLoss(1), supervisedLoss(0));
+  });
 
   it('trains G and Q on jittered images when weighted, and is not computed at weight 0', () => {
     const on = afterStep(1);

@@ -102,7 +102,10 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
     let total = information.total ? generatorLoss.add(information.total) : generatorLoss;
     let supervised: Tensor | null = null;
     if (labeled) {
-      const logits = model.predictCodes(model.features(labeled.images)).categoricalLogits[0];
+      // Under --invariance_lambda the labelled images are jittered as well: Q learns the classes
+      // through the changes the categories must ignore, and a few labels go further.
+      const images = context.invarianceLambda ? jitter(labeled.images, rng) : labeled.images;
+      const logits = model.predictCodes(model.features(images)).categoricalLogits[0];
       supervised = F.crossEntropy(logits, labeled.classes);
       total = total.add(supervised.mul(context.supervisedLambda ?? 1));
     }

@@ -122,45 +122,52 @@ describe('labeledBatches', () => {
 });
 
 describe('a supervised step', () => {
-  it('teaches Q the classes of the labelled images', () => {
-    const config = { ...DEFAULT_TRAIN_CONFIG, categoricalCardinality: [3], numContinuous: 0,
-      styleSize: 4, generator: DEFAULT_TRAIN_CONFIG.generator };
-    const classOf = Array.from({ length: 48 }, (_, i) => i % 3);
-    // 28x28 images: class c is a bright band in row block c.
-    const pixels = new Uint8Array(48 * 784);
-    classOf.forEach((c, i) => {
-      for (let y = c * 9; y < c * 9 + 9; y++) pixels.fill(255, i * 784 + y * 28, i * 784 + y * 28 + 28);
-    });
-    const dataset: ImageDataset = { source: 'bands', count: 48, height: 28, width: 28, channels: 1,
-      pixels, labels: { classes: { names: ['top', 'middle', 'bottom'], index: Int32Array.from(classOf) } } };
-    const model = new InfoGAN(config, { height: 28, width: 28, channels: 1 }, new Generator(4));
-    const context = {
-      model, rng: new Generator(5), lambdas: { categorical: 1, continuous: 1 }, supervisedLambda: 1,
-      generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
-      discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 2e-4, betas: [0.5, 0.999] }),
-    };
-    const { batches } = labeledBatches(dataset, { labeled: 12, cardinality: [3], lambda: 1, batchSize: 12,
-      seed: 2 });
-    const losses: number[] = [];
-    for (let step = 0; step < 30; step++) {
-      losses.push(tidy(() => {
-        const real = batches.batch(step + 1000).images;
-        return trainStep(context, real, batches.batch(step)).supervised!;
-      }));
-    }
-    assert.ok(losses[0] > 0.5, `first supervised loss ${losses[0]}`);
-    assert.ok(losses[29] < losses[0] / 4, `supervised loss went ${losses[0]} -> ${losses[29]}`);
-    // Q now names the class of every image, not only the labelled ones.
-    model.train(false);
-    const predicted = tidy(() => noGrad(() => {
-      const all = new LabeledBatches(dataset, Int32Array.from({ length: 48 }, (_, i) => i),
-        Int32Array.from(classOf), 48, 9).batch(0);
-      const logits = model.predictCodes(model.features(all.images)).categoricalLogits[0];
-      const truth = all.classes.toArray();
-      const guess = logits.argmax(1).toArray();
-      return truth.filter((t, i) => t === guess[i]).length;
-    }));
-    assert.equal(predicted, 48);
-    model.dispose();
-  });
+  for (const invarianceLambda of [0, 1]) {
+    it(`teaches Q the classes of the labelled images (--invariance_lambda ${invarianceLambda})`,
+      () => teachesClasses(invarianceLambda));
+  }
 });
+
+/** Trains 30 supervised steps on images whose class is a bright band; Q then names them all. */
+function teachesClasses(invarianceLambda: number): void {
+  const config = { ...DEFAULT_TRAIN_CONFIG, categoricalCardinality: [3], numContinuous: 0,
+    styleSize: 4, generator: DEFAULT_TRAIN_CONFIG.generator };
+  const classOf = Array.from({ length: 48 }, (_, i) => i % 3);
+  // 28x28 images: class c is a bright band in row block c.
+  const pixels = new Uint8Array(48 * 784);
+  classOf.forEach((c, i) => {
+    for (let y = c * 9; y < c * 9 + 9; y++) pixels.fill(255, i * 784 + y * 28, i * 784 + y * 28 + 28);
+  });
+  const dataset: ImageDataset = { source: 'bands', count: 48, height: 28, width: 28, channels: 1,
+    pixels, labels: { classes: { names: ['top', 'middle', 'bottom'], index: Int32Array.from(classOf) } } };
+  const model = new InfoGAN(config, { height: 28, width: 28, channels: 1 }, new Generator(4));
+  const context = {
+    model, rng: new Generator(5), lambdas: { categorical: 1, continuous: 1 }, supervisedLambda: 1,
+    invarianceLambda,
+    generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
+    discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 2e-4, betas: [0.5, 0.999] }),
+  };
+  const { batches } = labeledBatches(dataset, { labeled: 12, cardinality: [3], lambda: 1, batchSize: 12,
+    seed: 2 });
+  const losses: number[] = [];
+  for (let step = 0; step < 30; step++) {
+    losses.push(tidy(() => {
+      const real = batches.batch(step + 1000).images;
+      return trainStep(context, real, batches.batch(step)).supervised!;
+    }));
+  }
+  assert.ok(losses[0] > 0.5, `first supervised loss ${losses[0]}`);
+  assert.ok(losses[29] < losses[0] / 4, `supervised loss went ${losses[0]} -> ${losses[29]}`);
+  // Q now names the class of every image, not only the labelled ones.
+  model.train(false);
+  const predicted = tidy(() => noGrad(() => {
+    const all = new LabeledBatches(dataset, Int32Array.from({ length: 48 }, (_, i) => i),
+      Int32Array.from(classOf), 48, 9).batch(0);
+    const logits = model.predictCodes(model.features(all.images)).categoricalLogits[0];
+    const truth = all.classes.toArray();
+    const guess = logits.argmax(1).toArray();
+    return truth.filter((t, i) => t === guess[i]).length;
+  }));
+  assert.equal(predicted, 48);
+  model.dispose();
+}
