@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG } from '../config/train';
 import { InfoGAN } from '../model/infogan';
-import { Adam, Generator, rand, randint, tensor } from '../torch';
-import { negativeInformation, trainStep, type StepLosses } from './step';
+import { Adam, Generator, Tensor, rand, randint, tensor } from '../torch';
+import { negativeInformation, trainStep, type StepContext } from './step';
 
 /** Body parameters after one step from a fixed start, with D's step only (G's rate is 0). */
 function bodyAfterStep(infoTrainsBody: boolean, lambda: number): string[] {
@@ -60,79 +60,55 @@ describe('negativeInformation (--real_info_lambda)', () => {
   });
 });
 
-describe('--real_info_lambda', () => {
-  /** Q head parameters after one generator step (D's rate is 0) with the term weighted so. */
-  function qHeadAfterStep(lambda: number): string[] {
-    const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
-      new Generator(31));
-    const context = {
-      model, rng: new Generator(32), realInformationLambda: lambda,
-      lambdas: { categorical: 1, continuous: 1 },
-      generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
-      discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
-    };
-    const real = rand([8, 1, 28, 28], new Generator(33));
-    const losses = trainStep(context, real);
-    const head = model.qHead!.parameters().map((p) => Buffer.from(p.toBytes()).toString('base64'));
-    real.dispose();
-    model.dispose();
-    assert.equal(losses.realInformation === undefined, lambda === 0);
-    return head;
-  }
+/**
+ * One generator step (D's rate is 0) of a default model from seed `seed`, with `context` added to
+ * the step's settings and, when `labels` > 0, that many random labelled images. Returns the losses
+ * and the generator's and Q head's parameters after it, as base64.
+ */
+function generatorStep(seed: number, context: Partial<StepContext>, labels = 0) {
+  const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
+    new Generator(seed));
+  const real = rand([8, 1, 28, 28], new Generator(seed + 1));
+  const labeled = labels > 0 ? { images: rand([labels, 1, 28, 28], new Generator(seed + 2)),
+    classes: randint(10, [labels], new Generator(seed + 3)) } : undefined;
+  const losses = trainStep({
+    model, rng: new Generator(seed + 4), lambdas: { categorical: 1, continuous: 1 },
+    generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
+    discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
+    ...context,
+  }, real, labeled);
+  const bytes = (params: Tensor[]) => params.map((p) => Buffer.from(p.toBytes()).toString('base64'));
+  const after = { losses, generator: bytes(model.generatorParameters()),
+    qHead: bytes(model.qHead!.parameters()) };
+  for (const t of [real, labeled?.images, labeled?.classes]) t?.dispose();
+  model.dispose();
+  return after;
+}
 
+describe('--real_info_lambda', () => {
   it('moves the Q head when weighted, and is not computed at weight 0', () => {
-    assert.notDeepEqual(qHeadAfterStep(1), qHeadAfterStep(0));
+    const on = generatorStep(31, { realInformationLambda: 1 });
+    const off = generatorStep(31, { realInformationLambda: 0 });
+    assert.notEqual(on.losses.realInformation, undefined);
+    assert.equal(off.losses.realInformation, undefined);
+    assert.notDeepEqual(on.qHead, off.qHead);
   });
 });
 
 describe('--invariance_lambda', () => {
-  /** Generator and Q head parameters after one generator step (D's rate is 0). */
-  function afterStep(lambda: number): { generator: string[]; losses: StepLosses } {
-    const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
-      new Generator(41));
-    const context = {
-      model, rng: new Generator(42), invarianceLambda: lambda,
-      lambdas: { categorical: 1, continuous: 1 },
-      generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
-      discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
-    };
-    const real = rand([8, 1, 28, 28], new Generator(43));
-    const losses = trainStep(context, real);
-    const generator = model.generatorParameters()
-      .map((p) => Buffer.from(p.toBytes()).toString('base64'));
-    real.dispose();
-    model.dispose();
-    return { generator, losses };
-  }
-
-  it('reads the labelled images through the jitter too when weighted', () => {
-    const supervisedLoss = (lambda: number) => {
-      const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
-        new Generator(51));
-      const context = {
-        model, rng: new Generator(52), invarianceLambda: lambda, supervisedLambda: 1,
-        lambdas: { categorical: 1, continuous: 1 },
-        generatorOptimizer: new Adam(model.generatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
-        discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
-      };
-      const real = rand([8, 1, 28, 28], new Generator(53));
-      const labeled = { images: rand([6, 1, 28, 28], new Generator(54)),
-        classes: randint(10, [6], new Generator(55)) };
-      const loss = trainStep(context, real, labeled).supervised!;
-      for (const t of [real, labeled.images, labeled.classes]) t.dispose();
-      model.dispose();
-      return loss;
-    };
-    // Same weights, same images: only the jitter can change what Q sees.
-    assert.notEqual(supervisedLoss(1), supervisedLoss(0));
-  });
-
   it('trains G and Q on jittered images when weighted, and is not computed at weight 0', () => {
-    const on = afterStep(1);
-    const off = afterStep(0);
+    const on = generatorStep(41, { invarianceLambda: 1 });
+    const off = generatorStep(41, { invarianceLambda: 0 });
     assert.equal(off.losses.invariance, undefined);
     // An untrained Q is near uniform over the 10 values: cross-entropy close to log 10.
     assert.ok(Math.abs(on.losses.invariance! - Math.log(10)) < 0.5, String(on.losses.invariance));
     assert.notDeepEqual(on.generator, off.generator);
+  });
+
+  it('reads the labelled images through the jitter too when weighted', () => {
+    const supervised = (invarianceLambda: number) =>
+      generatorStep(51, { invarianceLambda, supervisedLambda: 1 }, 6).losses.supervised;
+    // Same weights, same images: only the jitter can change what Q sees.
+    assert.notEqual(supervised(1), supervised(0));
   });
 });
