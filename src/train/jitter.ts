@@ -13,7 +13,7 @@ import { Generator, Tensor, rand, tensor, tidy } from '../torch';
 
 /** Largest shift, as a fraction of the image's side. */
 export const JITTER_SHIFT = 0.1;
-/** Largest horizontal shear: a row this far from the centre (in rows) moves this many columns. */
+/** Largest horizontal shear: columns a row moves per row it lies from the image's centre. */
 export const JITTER_SHEAR = 0.3;
 /** Largest stretch factor (and its inverse, the largest squeeze), per axis. */
 export const JITTER_STRETCH = 1.2;
