@@ -117,5 +117,7 @@ describe('parseAugmentations', () => {
   it('names the flag and the choices for an unknown transform', () => {
     assert.throws(() => parseAugmentations('translation,rotate'),
       /--augment expects .*translation, cutout, flip.*'rotate'/);
+    assert.throws(() => parseAugmentations('translation,,cutout'),
+      /got an empty name in 'translation,,cutout'$/);
   });
 });

@@ -26,8 +26,9 @@ export function parseAugmentations(text: string): Augmentation[] {
   const names = text.split(',').map((name) => name.trim());
   for (const name of names) {
     if (!(AUGMENTATIONS as readonly string[]).includes(name)) {
+      const got = name === '' ? `an empty name in '${text}'` : `'${name}'`;
       throw new UserError(`--augment expects a comma-separated list of ${AUGMENTATIONS.join(', ')} ` +
-        `(or none), got '${name}'`, 2);
+        `(or none), got ${got}`, 2);
     }
   }
   return [...new Set(names as Augmentation[])];
