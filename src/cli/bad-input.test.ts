@@ -69,7 +69,15 @@ const ROWS: BadInput[] = [
   { what: 'generator image size differs from the data',
     command: ['train', '--dataset', '$MNIST', '--max_images', '16', '--batch_size', '16',
       '--threads', '1', '--generator', 'fc:32,fc:7x7x8,reshape:7:7:8,deconv:4:2:1:sigmoid'], code: 2,
-    message: /^infogan: the generator makes \[14, 14, 1\] images but the data is \[28, 28, 1\]/ },
+    message: /^infogan: the generator makes \[14, 14, 1\] images \(height, width, channels\) but MNIST \(\S+\) gives 28x28 \(width x height\): change --generator or --scale_dataset$/ },
+  // Refused before the folder is read: an empty folder would otherwise be the error.
+  { what: 'default networks with another --scale_dataset',
+    command: ['train', '--dataset', '$FX/empty', '--scale_dataset', '32', '32'], code: 2,
+    message: /^infogan: the generator makes \[28, 28, 1\] images \(height, width, channels\) but --scale_dataset gives 32x32 \(width x height\)/ },
+  { what: 'generator channels differ from the data', command: ['train', '--dataset', '$MNIST',
+    '--max_images', '16', '--batch_size', '16', '--threads', '1', '--generator',
+    'fc:32,fc:6272,reshape:7:7:128,deconv:4:2:64,deconv:4:2:3:sigmoid'], code: 2,
+    message: /^infogan: the generator makes \[28, 28, 3\] images but the data is \[28, 28, 1\]/ },
 
   // Flags.
   { what: 'unknown flag', command: ['train', '--batchsize', '16'], code: 2,

@@ -53,9 +53,17 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
       /77 not an image \(yaleB01\/DEADJOE, yaleB01\/WS_FTP\.LOG, yaleB01\/yaleB01_P00\.info, \+74 more\)/,
     );
     assert.ok(log.lineWith('channels: 1 (all 2452 images are grey)'));
-    // The ambient shots carry no light direction, so no continuous labels: said, not silent.
-    assert.equal(set.labels?.continuous, undefined);
-    assert.ok(log.lineWith('no light directions: 38 of 2452 file names'));
+    // The ambient shots carry no light direction: they alone are left out of the light labels.
+    const light = set.labels!.continuous!;
+    assert.deepEqual(light.names, ['light_azimuth', 'light_elevation']);
+    set.files!.forEach((file, i) => {
+      const ambient = file.endsWith('_Ambient.pgm');
+      assert.equal(Number.isNaN(light.values[2 * i]), ambient, file);
+      assert.equal(Number.isNaN(light.values[2 * i + 1]), ambient, file);
+    });
+    const some = set.files!.findIndex((file) => /A-035E\+15/.test(file));
+    assert.deepEqual([...light.values.subarray(2 * some, 2 * some + 2)], [-35, 15]);
+    assert.ok(log.lineWith('38 of 2452 names have no A+000E+00 part and are left out'));
   });
 
   it('without --scale_dataset, names the sizes it saw and suggests the flag', async () => {

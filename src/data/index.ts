@@ -42,6 +42,22 @@ export async function loadDataset(options: DatasetOptions, log: Logger): Promise
   return prepareInMemory(loadBundledDigits(), options, log);
 }
 
+/**
+ * The size of the images `options` will load, where it is known before any is read: the
+ * --scale_dataset size, or MNIST's 28x28; `source` names where it comes from.
+ */
+export function plannedImageSize(options: DatasetOptions):
+  { width: number; height: number; source: string } | undefined {
+  if (options.scale) return { ...options.scale, source: '--scale_dataset' };
+  const dataset = options.dataset;
+  if (dataset === undefined) return { width: 28, height: 28, source: 'the bundled digits' };
+  if (fs.existsSync(dataset) && fs.statSync(dataset).isDirectory() &&
+    isMnistFolder(path.resolve(dataset))) {
+    return { width: 28, height: 28, source: `MNIST (${dataset})` };
+  }
+  return undefined;
+}
+
 /** MNIST's digits are its labels: a --labels file there would be silently unused. */
 function refuseLabelFile(options: DatasetOptions, source: string): void {
   if (options.labels === undefined) return;

@@ -231,10 +231,12 @@ export function folderClasses(files: string[]): { names: string[]; index: Int32A
 
 const LIGHT_DIRECTION = /A([+-]\d{3})E([+-]\d{2})/;
 
-/** Yale B light direction per file, [count, 2] degrees, or a reason why not every file has one. */
-export function lightDirections(
-  files: string[],
-): Float32Array | { missing: number; example: string } {
+/**
+ * Yale B light direction per file, [count, 2] degrees; NaN for a file whose name has none (the
+ * ambient shots), so evaluation leaves just those images out of the light labels.
+ */
+export function lightDirections(files: string[]): {
+  values: Float32Array; missing: number; example: string } {
   const values = new Float32Array(files.length * 2);
   let missing = 0;
   let example = '';
@@ -242,12 +244,13 @@ export function lightDirections(
     const match = LIGHT_DIRECTION.exec(path.posix.basename(file));
     if (!match) {
       if (missing++ === 0) example = file;
+      values[2 * i] = values[2 * i + 1] = NaN;
       return;
     }
     values[2 * i] = Number(match[1]);
     values[2 * i + 1] = Number(match[2]);
   });
-  return missing === 0 ? values : { missing, example };
+  return { values, missing, example };
 }
 
 /**
@@ -278,14 +281,11 @@ export function folderLabels(
     }
   }
   const light = lightDirections(files);
-  if (light instanceof Float32Array) {
-    labels.continuous = { names: ['light_azimuth', 'light_elevation'], values: light };
-    log.info('labels: light azimuth and elevation (degrees) from file names');
-  } else if (light.missing < files.length) {
-    log.info(
-      `labels: no light directions: ${light.missing} of ${files.length} file names have no ` +
-        `A+000E+00 part (e.g. ${light.example})`,
-    );
+  if (light.missing < files.length) {
+    labels.continuous = { names: ['light_azimuth', 'light_elevation'], values: light.values };
+    log.info('labels: light azimuth and elevation (degrees) from file names' + (light.missing === 0
+      ? '' : `; ${light.missing} of ${files.length} names have no A+000E+00 part and are left ` +
+        `out of them (e.g. ${light.example})`));
   }
   return labels.attributes || labels.classes || labels.continuous ? labels : undefined;
 }

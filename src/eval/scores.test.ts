@@ -74,6 +74,14 @@ describe('scoreCodes', () => {
     assert.equal(typeof codes[0].continuousLabels![0].value, 'number');
   });
 
+  it('leaves images without a continuous label (NaN) out of its correlation', () => {
+    // Image 5 (an ambient shot: no light direction) would pull r below 1 if it counted.
+    const unlit: DatasetLabels = { continuous: { names: ['light_azimuth'],
+      values: Float32Array.from([40, 20, 0, -20, -40, NaN]) } };
+    const [code] = scoreCodes({ categorical: [], numContinuous: 1 }, outputs(), unlit);
+    assert.ok(Math.abs(code.continuousLabels![0].correlation - 1) < 1e-6);
+  });
+
   it('prints one line per code and kind of label', () => {
     const lines = summaryLines(codes);
     assert.match(lines[0], /^categorical 0 -> 3 classes +accuracy 1\.00, NMI 1\.00, purity 1\.00$/);

@@ -8,7 +8,7 @@
  */
 import { F, Generator, Tensor, cat, nn, oneHot, rand, randint, randn, tidy } from '../torch';
 import { UserError } from '../util/log';
-import { buildNetwork, describeShape, shapeSize, type ExampleShape } from './networks';
+import { buildNetwork, describeShape, networkOutput, shapeSize, type ExampleShape } from './networks';
 import type { TrainConfig } from '../config/train';
 
 /** The settings that shape the networks; see TrainConfig for each one's flag and default. */
@@ -95,7 +95,7 @@ export class InfoGAN {
   }
 
   get latentSize(): number {
-    return this.config.styleSize + this.categorical.reduce((a, b) => a + b, 0) + this.numContinuous;
+    return latentSize(this.config);
   }
 
   get qOutputs(): number {
@@ -239,6 +239,28 @@ export function informationLoss(prediction: CodePrediction, codes: LatentBatch,
 
 function sumAll(terms: Tensor[]): Tensor {
   return terms.slice(1).reduce((acc, t) => acc.add(t), terms[0]);
+}
+
+/** Style noise, one-hot categorical codes and continuous codes: the generator's input size. */
+function latentSize(config: ModelConfig): number {
+  if (!config.infogan) return config.styleSize;
+  return config.styleSize + config.categoricalCardinality.reduce((a, b) => a + b, 0) +
+    config.numContinuous;
+}
+
+/**
+ * Refuses a generator that cannot make images of the size the data will have, before the data is
+ * read; `source` says where that size comes from. Channels are checked once the images are decoded.
+ */
+export function checkGeneratorFits(config: ModelConfig,
+  image: { height: number; width: number; source: string }): void {
+  const output = networkOutput(config.generator,
+    { kind: 'vector', size: latentSize(config) }, '--generator');
+  if (output.kind !== 'image' || output.height !== image.height || output.width !== image.width) {
+    throw new UserError(`the generator makes ${describeShape(output)} images (height, width, ` +
+      `channels) but ${image.source} gives ${image.width}x${image.height} (width x height): ` +
+      'change --generator or --scale_dataset', 2);
+  }
 }
 
 function checkGeneratorOutput(output: ExampleShape, image: ImageShape): void {

@@ -55,50 +55,71 @@ export function buildNetwork(layers: LayerSpec[], input: ExampleShape, options: 
   return { network: new nn.Sequential(modules), output: shape, summary };
 }
 
-function buildLayer(layer: LayerSpec, input: ExampleShape, where: string, batchNorm: boolean,
-  generator?: Generator): { modules: nn.Module[]; output: ExampleShape } {
+/**
+ * The output shape of `layers` applied to `input`, checked as `buildNetwork` checks it but without
+ * making any weights: lets a run refuse a mismatched network before it loads its data.
+ */
+export function networkOutput(layers: LayerSpec[], input: ExampleShape, flag: string):
+  ExampleShape {
+  return layers.reduce((shape, layer, index) =>
+    layerOutput(layer, shape, `${flag} layer ${index + 1} (${layer.kind})`), input);
+}
+
+function layerOutput(layer: LayerSpec, input: ExampleShape, where: string): ExampleShape {
   switch (layer.kind) {
-    case 'fc': {
-      const size = shapeSize(input);
-      const modules: nn.Module[] = [];
-      if (input.kind === 'image') modules.push(new nn.Reshape([size]));
-      modules.push(new nn.Linear(size, layer.units, { generator }));
-      if (batchNorm) modules.push(new nn.BatchNorm(layer.units));
-      modules.push(new nn.Activation(layer.activation));
-      return { modules, output: { kind: 'vector', size: layer.units } };
-    }
+    case 'fc':
+      return { kind: 'vector', size: layer.units };
     case 'reshape': {
       const size = layer.height * layer.width * layer.channels;
       if (shapeSize(input) !== size) {
         throw new UserError(`${where}: cannot reshape ${describeShape(input)} (${shapeSize(input)} ` +
           `values) to [${layer.height}, ${layer.width}, ${layer.channels}] (${size} values)`, 2);
       }
-      return {
-        modules: [new nn.Reshape([layer.channels, layer.height, layer.width])],
-        output: { kind: 'image', channels: layer.channels, height: layer.height, width: layer.width },
-      };
+      return { kind: 'image', channels: layer.channels, height: layer.height, width: layer.width };
     }
     case 'conv':
-    case 'deconv':
-      return buildConvolution(layer, input, where, batchNorm, generator);
+    case 'deconv': {
+      if (input.kind !== 'image') {
+        throw new UserError(`${where}: needs an image input but gets a vector ` +
+          `${describeShape(input)}; add reshape:HEIGHT:WIDTH:CHANNELS before it`, 2);
+      }
+      // SAME padding: a convolution divides the size by its stride (rounding up), a transposed
+      // one multiplies it.
+      const scale = (size: number) => layer.kind === 'conv'
+        ? Math.ceil(size / layer.stride) : size * layer.stride;
+      return { kind: 'image', channels: layer.channels, height: scale(input.height),
+        width: scale(input.width) };
+    }
   }
 }
 
-function buildConvolution(layer: Extract<LayerSpec, { kind: 'conv' | 'deconv' }>,
-  input: ExampleShape, where: string, batchNorm: boolean, generator?: Generator):
-  { modules: nn.Module[]; output: ExampleShape } {
-  if (input.kind !== 'image') {
-    throw new UserError(`${where}: needs an image input but gets a vector ${describeShape(input)}; ` +
-      'add reshape:HEIGHT:WIDTH:CHANNELS before it', 2);
+function buildLayer(layer: LayerSpec, input: ExampleShape, where: string, batchNorm: boolean,
+  generator?: Generator): { modules: nn.Module[]; output: ExampleShape } {
+  const output = layerOutput(layer, input, where);
+  const size = shapeSize(input);
+  switch (layer.kind) {
+    case 'fc': {
+      const modules: nn.Module[] = [];
+      if (input.kind === 'image') modules.push(new nn.Reshape([size]));
+      modules.push(new nn.Linear(size, layer.units, { generator }));
+      if (batchNorm) modules.push(new nn.BatchNorm(layer.units));
+      modules.push(new nn.Activation(layer.activation));
+      return { modules, output };
+    }
+    case 'reshape':
+      return { modules: [new nn.Reshape([layer.channels, layer.height, layer.width])], output };
+    case 'conv':
+    case 'deconv': {
+      const image = input as Extract<ExampleShape, { kind: 'image' }>;
+      const module = layer.kind === 'conv'
+        ? sameConvolution(image, layer.kernel, layer.stride, layer.channels, generator)
+        : sameTransposedConvolution(image, layer.kernel, layer.stride, layer.channels, generator);
+      const modules: nn.Module[] = [module];
+      if (batchNorm) modules.push(new nn.BatchNorm(layer.channels));
+      modules.push(new nn.Activation(layer.activation));
+      return { modules, output };
+    }
   }
-  const { kernel, stride, channels } = layer;
-  const convolution = layer.kind === 'conv'
-    ? sameConvolution(input, kernel, stride, channels, generator)
-    : sameTransposedConvolution(input, kernel, stride, channels, generator);
-  const modules: nn.Module[] = [convolution.module];
-  if (batchNorm) modules.push(new nn.BatchNorm(channels));
-  modules.push(new nn.Activation(layer.activation));
-  return { modules, output: convolution.output };
 }
 
 /** TensorFlow's SAME padding: output = ceil(input / stride), extra padding on the right/bottom. */
@@ -109,14 +130,11 @@ function samePadding(size: number, kernel: number, stride: number): [number, num
 }
 
 function sameConvolution(input: Extract<ExampleShape, { kind: 'image' }>, kernel: number,
-  stride: number, channels: number, generator?: Generator) {
+  stride: number, channels: number, generator?: Generator): nn.Module {
   const [left, right] = samePadding(input.width, kernel, stride);
   const [top, bottom] = samePadding(input.height, kernel, stride);
-  const module = new nn.Conv2d(input.channels, channels, kernel,
+  return new nn.Conv2d(input.channels, channels, kernel,
     { stride, padding: [left, right, top, bottom], generator });
-  const output = { kind: 'image' as const, channels, height: Math.ceil(input.height / stride),
-    width: Math.ceil(input.width / stride) };
-  return { module, output };
 }
 
 /**
@@ -126,14 +144,11 @@ function sameConvolution(input: Extract<ExampleShape, { kind: 'image' }>, kernel
  * (input - 1) * stride - 2p + kernel + o = input * stride.
  */
 function sameTransposedConvolution(input: Extract<ExampleShape, { kind: 'image' }>,
-  kernel: number, stride: number, channels: number, generator?: Generator) {
-  const output = { kind: 'image' as const, channels, height: input.height * stride,
-    width: input.width * stride };
-  if (stride === 1) return { module: sameConvolution(input, kernel, 1, channels, generator).module, output };
+  kernel: number, stride: number, channels: number, generator?: Generator): nn.Module {
+  if (stride === 1) return sameConvolution(input, kernel, 1, channels, generator);
   const excess = kernel - stride; // = 2p - o
   const padding = excess >= 0 ? Math.ceil(excess / 2) : 0;
   const outputPadding = 2 * padding - excess;
-  const module = new nn.ConvTranspose2d(input.channels, channels, kernel,
+  return new nn.ConvTranspose2d(input.channels, channels, kernel,
     { stride, padding, outputPadding, generator });
-  return { module, output };
 }

@@ -9,12 +9,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../config/train';
-import { loadDataset } from '../data';
+import { loadDataset, plannedImageSize } from '../data';
 import { batchToFloat } from '../data/batch';
 import { shuffledOrder } from '../data/random';
 import type { ImageDataset } from '../data/types';
 import { categoricalAccuracy } from '../eval/predict';
-import { InfoGAN } from '../model/infogan';
+import { InfoGAN, checkGeneratorFits } from '../model/infogan';
 import { formatSpec } from '../model/spec';
 import { EventWriter } from '../tensorboard';
 import { Adam, Generator, noGrad, setAutocast, setThreads, tensor, tidy } from '../torch';
@@ -110,11 +110,14 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   let labeled: LabeledBatches | undefined;
   let state: TrainingState;
   try {
-    dataset = await loadDataset({
+    const datasetOptions = {
       dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,
       maxImages: config.maxImages, seed: config.seed, squash: config.squash,
       cacheDir: config.cacheDir, labels: config.labels, threads: config.threads,
-    }, log);
+    };
+    const planned = plannedImageSize(datasetOptions);
+    if (planned) checkGeneratorFits(config, planned);
+    dataset = await loadDataset(datasetOptions, log);
     if (config.labeled !== undefined) {
       const supervision = labeledBatches(dataset, { labeled: config.labeled,
         cardinality: config.infogan ? config.categoricalCardinality : [],
