@@ -542,6 +542,67 @@ Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
   return crcs;
 }
 
+
+// The pixels of a cache are summed on the thread pool while the JavaScript thread reads the
+// cache's header and the folder is listed: a cache hit waits for the slower of the three.
+class CrcWorker : public Napi::AsyncWorker {
+ public:
+  CrcWorker(Napi::Env env, Napi::Uint8Array bytes, size_t block, size_t threads)
+      : Napi::AsyncWorker(env, "infogan:crc32cBlocks"),
+        bytes_(Napi::Persistent(bytes)),  // keeps the buffer alive until the sums are done
+        data_(bytes.Data()),
+        length_(bytes.ByteLength()),
+        block_(block),
+        threads_(threads),
+        crcs_((length_ + block - 1) / block),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    static const bool hardware = HasCrcInstructions();
+    ParallelBlockCrcs(data_, length_, block_, crcs_.data(), threads_,
+                      hardware ? HardwareBlockCrcs : SoftwareBlockCrcs);
+  }
+
+  void OnOK() override {
+    auto crcs = Napi::Uint32Array::New(Env(), crcs_.size());
+    std::copy(crcs_.begin(), crcs_.end(), crcs.Data());
+    deferred_.Resolve(crcs);
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Reference<Napi::Uint8Array> bytes_;
+  const uint8_t* data_;
+  size_t length_;
+  size_t block_;
+  size_t threads_;
+  std::vector<uint32_t> crcs_;
+  Napi::Promise::Deferred deferred_;
+};
+
+// crc32cBlocksAsync(bytes, block, threads) -> Promise<Uint32Array>: crc32cBlocks off the
+// JavaScript thread. `bytes` must not change until the promise settles.
+Napi::Value Crc32cBlocksAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() ||
+      !info[2].IsNumber() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "expected (bytes: Uint8Array, block: number, threads)");
+  const int64_t block = info[1].As<Napi::Number>().Int64Value();
+  if (block < 8 || block % 8 != 0)
+    throw Napi::RangeError::New(env, "block must be a positive multiple of 8");
+  const int64_t threads = info[2].As<Napi::Number>().Int64Value();
+  if (threads < 1 || threads > 256)
+    throw Napi::RangeError::New(env, "threads must be between 1 and 256");
+  auto* worker = new CrcWorker(env, info[0].As<Napi::Uint8Array>(), size_t(block),
+                               size_t(threads));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace
 
 void RegisterFolderIo(Napi::Env env, Napi::Object exports) {
@@ -549,6 +610,7 @@ void RegisterFolderIo(Napi::Env env, Napi::Object exports) {
   exports.Set("readHeads", Napi::Function::New(env, ReadHeads));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
   exports.Set("crc32cBlocks", Napi::Function::New(env, Crc32cBlocks));
+  exports.Set("crc32cBlocksAsync", Napi::Function::New(env, Crc32cBlocksAsync));
 }
 
 }  // namespace infogan

@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Logger } from '../util/log';
-import { checksum } from './checksum';
+import { checksum, checksumAsync } from './checksum';
 import { imageBinding } from './native';
 import type { DatasetLabels } from './types';
 
@@ -77,13 +77,14 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
  * The cache at `file` if it exists and is intact, whatever its key: the caller compares keys (and
  * calls discardCache on a mismatch). A damaged cache is logged in one line and deleted (it is
  * rebuilt, never trusted); the result is then undefined, as when there is none. The pixels'
- * checksum is computed on `threads` threads.
+ * checksum is computed on `threads` threads off the JavaScript thread.
  */
-export function readCache(file: string, log: Logger, threads = 1): CachedSet | undefined {
+export async function readCache(file: string, log: Logger, threads = 1):
+  Promise<CachedSet | undefined> {
   let result: CachedSet | string;
   try {
     if (!fs.existsSync(file)) return undefined;
-    result = readVerified(fileBytes(file), threads);
+    result = await readVerified(fileBytes(file), threads);
   } catch (error) {
     result = `unreadable (${(error as Error).message})`;
   }
@@ -110,7 +111,7 @@ function fileBytes(file: string): Uint8Array {
 }
 
 /** The cached set in `bytes`, or a string saying why it cannot be used. */
-function readVerified(bytes: Uint8Array, threads: number): CachedSet | string {
+async function readVerified(bytes: Uint8Array, threads: number): Promise<CachedSet | string> {
   if (bytes.length < PREFIX_BYTES) return `damaged (only ${bytes.length} bytes)`;
   const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, PREFIX_BYTES);
   const magic = prefix.subarray(0, MAGIC.length);
@@ -122,14 +123,24 @@ function readVerified(bytes: Uint8Array, threads: number): CachedSet | string {
   if (headerBytes > bytes.length - PREFIX_BYTES)
     return `damaged (header of ${headerBytes} bytes overruns the file)`;
   const header = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
-  if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
-  const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
-  const parsed = JSON.parse(text) as CacheHeader;
-  if (parsed.labels) parsed.labels = typedArraysFromBase64(parsed.labels);
-  // The payload is a view of `bytes` (a plain Uint8Array, as a decoded set's), never a copy.
+  // The payload is a view of `bytes` (a plain Uint8Array, as a decoded set's), never a copy;
+  // it is summed on other threads while this one checks and parses the header.
   const start = bytes.byteOffset + PREFIX_BYTES + headerBytes;
   const pixels = new Uint8Array(bytes.buffer, start, bytes.byteOffset + bytes.length - start);
-  if (checksum(pixels, threads) !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
+  const pixelSum = checksumAsync(pixels, threads);
+  if (checksum(header) !== prefix.readUInt32LE(12)) {
+    await pixelSum;
+    return 'damaged (checksum mismatch)';
+  }
+  const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
+  let parsed: CacheHeader;
+  try {
+    parsed = JSON.parse(text) as CacheHeader;
+  } finally {
+    await pixelSum.catch(() => undefined);
+  }
+  if (parsed.labels) parsed.labels = typedArraysFromBase64(parsed.labels);
+  if (await pixelSum !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
   const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
   if (pixels.length !== expected)
     return `damaged (${pixels.length} pixel bytes, expected ${expected})`;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { blockCrcs, CHECKSUM_BLOCK, checksum, crc32c } from './checksum';
+import { blockCrcs, CHECKSUM_BLOCK, checksum, checksumAsync, crc32c } from './checksum';
 import { imageBinding } from './native';
 import { tempFolder } from './testing';
 
@@ -57,6 +57,23 @@ describe('checksum', () => {
       }
     }
     assert.throws(() => native.crc32cBlocks(noise(64), 64, 0), /threads/);
+  });
+
+  it('sums off the JavaScript thread to the same checksum', needsBinding, async () => {
+    const native = imageBinding()!;
+    for (const length of [0, 5, 64 * 17 - 3]) {
+      const bytes = noise(length, length + 3);
+      for (const threads of [1, 2, 3]) {
+        assert.deepEqual([...await native.crc32cBlocksAsync(bytes, 64, threads)],
+          [...native.crc32cBlocks(bytes, 64, 1)], `${length} bytes on ${threads} threads`);
+      }
+    }
+    const large = noise(9 * CHECKSUM_BLOCK + 99);
+    assert.equal(await checksumAsync(large, 2), checksum(large));
+    large[5 * CHECKSUM_BLOCK] ^= 1;
+    assert.notEqual(await checksumAsync(large, 2), checksum(noise(9 * CHECKSUM_BLOCK + 99)));
+    assert.throws(() => native.crc32cBlocksAsync(large, 12, 1), /multiple of 8/);
+    assert.throws(() => native.crc32cBlocksAsync(large, 64, 0), /threads/);
   });
 
   it('changes when any one byte of a multi-block buffer changes', () => {

@@ -75,11 +75,13 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
 
   const threads = threadCount(options);
 
-  // The folder is listed on worker threads while this one checks the cache.
+  // The folder is listed and the cache summed on worker threads while this one reads the
+  // cache's header.
   const excluded = [cacheDir, ...(attributeFile ? [attributeFile] : [])];
-  const listing = listFolder(root, excluded, threads);
-  let set = useCache ? readCache(cacheFile, log, threads) : undefined;
-  const key = cacheKey(await listing, options, settings);
+  const [listing, cached] = await Promise.all([listFolder(root, excluded, threads),
+    useCache ? readCache(cacheFile, log, threads) : undefined]);
+  let set = cached;
+  const key = cacheKey(listing, options, settings);
   if (set && set.key !== key) {
     discardCache(cacheFile, 'stale (the folder or the settings changed)', log);
     set = undefined;
@@ -93,7 +95,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     );
     labels = labelsFor(set, attributeFile, log);
   } else {
-    set = { key, ...(await decodeFolder(root, await listing, options, settings, threads, log)) };
+    set = { key, ...(await decodeFolder(root, listing, options, settings, threads, log)) };
     try {
       labels = labelsFor(set, attributeFile, log);
     } finally {

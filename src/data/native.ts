@@ -58,6 +58,8 @@ export interface ImageBinding {
   /** CRC-32C of each `block` bytes of `bytes` (the last block may be shorter); block % 8 = 0.
    * The blocks are shared out over `threads` threads (default 1). */
   crc32cBlocks(bytes: Uint8Array, block: number, threads?: number): Uint32Array;
+  /** crc32cBlocks on the thread pool; `bytes` must not change until it settles. */
+  crc32cBlocksAsync(bytes: Uint8Array, block: number, threads: number): Promise<Uint32Array>;
 }
 
 let binding: ImageBinding | null | undefined;
