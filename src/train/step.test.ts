@@ -5,20 +5,26 @@ import { InfoGAN } from '../model/infogan';
 import { Adam, Generator, Tensor, rand, randint, tensor } from '../torch';
 import { negativeInformation, trainStep, type StepContext } from './step';
 
-/** Body parameters after one step from a fixed start, with D's step only (G's rate is 0). */
-function bodyAfterStep(infoTrainsBody: boolean, lambda: number): string[] {
+/**
+ * Body parameters after one step from a fixed start, with D's step only (G's rate is 0); with
+ * `supervisedLambda`, six random labelled images join the step at that weight.
+ */
+function bodyAfterStep(infoTrainsBody: boolean, lambda: number, supervisedLambda?: number):
+  string[] {
   const model = new InfoGAN(DEFAULT_TRAIN_CONFIG, { height: 28, width: 28, channels: 1 },
     new Generator(21));
   const context = {
-    model, rng: new Generator(22), infoTrainsBody,
+    model, rng: new Generator(22), infoTrainsBody, supervisedLambda,
     lambdas: { categorical: lambda, continuous: lambda },
     generatorOptimizer: new Adam(model.generatorParameters(), { lr: 0, betas: [0.5, 0.999] }),
     discriminatorOptimizer: new Adam(model.discriminatorParameters(), { lr: 1e-3, betas: [0.5, 0.999] }),
   };
   const real = rand([8, 1, 28, 28], new Generator(23));
-  trainStep(context, real);
+  const labeled = supervisedLambda === undefined ? undefined : {
+    images: rand([6, 1, 28, 28], new Generator(24)), classes: randint(10, [6], new Generator(25)) };
+  trainStep(context, real, labeled);
   const body = model.discriminatorBody.parameters().map((p) => Buffer.from(p.toBytes()).toString('base64'));
-  real.dispose();
+  for (const t of [real, labeled?.images, labeled?.classes]) t?.dispose();
   model.dispose();
   return body;
 }
@@ -30,6 +36,13 @@ describe('--info_trains_body', () => {
 
   it('changes nothing when the information term has no weight', () => {
     assert.deepEqual(bodyAfterStep(true, 0), bodyAfterStep(false, 0));
+  });
+});
+
+describe('--labeled', () => {
+  it('teaches the shared body the classes in the discriminator step, at its weight', () => {
+    assert.notDeepEqual(bodyAfterStep(false, 1, 1), bodyAfterStep(false, 1));
+    assert.deepEqual(bodyAfterStep(false, 1, 0), bodyAfterStep(false, 1));
   });
 });
 

@@ -58,8 +58,8 @@ export interface StepContext {
 
 /**
  * Runs one step on `real` ([batch, channels, height, width] in [0, 1]); frees what it makes.
- * With `labeled`, Q also learns to name the classes of those real images with its first
- * categorical code.
+ * With `labeled`, the shared body (in the discriminator step) and Q's head (in the generator
+ * step) also learn to name the classes of those real images with Q's first categorical code.
  */
 export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledBatch): StepLosses {
   const { model, generatorOptimizer, discriminatorOptimizer, rng, lambdas } = context;
@@ -78,14 +78,27 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
     const detachedFeatures = model.features(augment(fake.detach(), augmentations, rng));
     const fakeLogits = model.realFakeLogits(detachedFeatures);
     const discriminatorLoss = F.bceWithLogits(realLogits, ones).add(F.bceWithLogits(fakeLogits, zeros));
+    // The labelled images (under --invariance_lambda jittered as well: Q learns the classes
+    // through the changes the categories must ignore) teach the shared body the classes here,
+    // and Q's head from the same features in the generator step.
+    let labeledFeatures: Tensor | null = null;
+    let bodySupervised: Tensor | null = null;
+    if (labeled) {
+      labeledFeatures = model.features(context.invarianceLambda
+        ? jitter(labeled.images, rng) : labeled.images);
+      bodySupervised = F.crossEntropy(model.predictCodes(labeledFeatures).categoricalLogits[0],
+        labeled.classes).mul(context.supervisedLambda ?? 1);
+    }
+    const discriminatorTotal = bodySupervised
+      ? discriminatorLoss.add(bodySupervised) : discriminatorLoss;
     if (context.infoTrainsBody && model.qHead) {
       // The shared body also learns to keep the codes recoverable; Q's own gradients from this
       // pass are dropped by the generator step's zeroGrad below.
       const bodyInformation = informationLoss(model.predictCodes(detachedFeatures), codes, lambdas);
-      (bodyInformation.total ? discriminatorLoss.add(bodyInformation.total) : discriminatorLoss)
+      (bodyInformation.total ? discriminatorTotal.add(bodyInformation.total) : discriminatorTotal)
         .backward();
     } else {
-      discriminatorLoss.backward();
+      discriminatorTotal.backward();
     }
     discriminatorOptimizer.step();
 
@@ -101,12 +114,9 @@ export function trainStep(context: StepContext, real: Tensor, labeled?: LabeledB
     const information = informationLoss(prediction, codes, lambdas);
     let total = information.total ? generatorLoss.add(information.total) : generatorLoss;
     let supervised: Tensor | null = null;
-    if (labeled) {
-      // Under --invariance_lambda the labelled images are jittered as well: Q learns the classes
-      // through the changes the categories must ignore, and a few labels go further.
-      const images = context.invarianceLambda ? jitter(labeled.images, rng) : labeled.images;
-      const logits = model.predictCodes(model.features(images)).categoricalLogits[0];
-      supervised = F.crossEntropy(logits, labeled.classes);
+    if (labeledFeatures) {
+      const logits = model.predictCodes(labeledFeatures.detach()).categoricalLogits[0];
+      supervised = F.crossEntropy(logits, labeled!.classes);
       total = total.add(supervised.mul(context.supervisedLambda ?? 1));
     }
     let realInformation: Tensor | null = null;

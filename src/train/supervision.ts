@@ -1,7 +1,8 @@
 /**
  * Semi-supervised InfoGAN (`--labeled N`): the class labels of N real images tie the first
  * categorical code to the classes. Each step Q also classifies a batch of those N images, and
- * its cross-entropy against their labels joins the generator/Q objective, so category k of the
+ * its cross-entropy against their labels joins the discriminator's objective (the body D and Q
+ * share learns the classes) and the generator/Q objective (Q's head does), so category k of the
  * code comes to mean class k while the information term carries the meaning over to G.
  */
 import { batchToFloat } from '../data/batch';
