@@ -104,6 +104,15 @@ describe('train on a slice of the real MNIST', () => {
   });
 });
 
+describe('a refused run', () => {
+  it('leaves no run folder behind when the batch is larger than the set', async () => {
+    const config = smallRun('batch-too-large', { maxImages: 16, batchSize: 32 });
+    await assert.rejects(train(config, new MemoryLogger()),
+      /--batch_size 32 is larger than the 16 images loaded/);
+    assert.equal(fs.existsSync(config.out), false);
+  });
+});
+
 describe('--augment, --real_info_lambda and --invariance_lambda', () => {
   it('say what they use, log their terms, and resume exactly', async () => {
     const settings: Partial<TrainConfig> = {

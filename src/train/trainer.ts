@@ -118,6 +118,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     const planned = plannedImageSize(datasetOptions);
     if (planned) checkGeneratorFits(config, planned);
     dataset = await loadDataset(datasetOptions, log);
+    batchesPerEpoch(dataset, config.batchSize); // a batch larger than the set: refused here
     if (config.labeled !== undefined) {
       const supervision = labeledBatches(dataset, { labeled: config.labeled,
         cardinality: config.infogan ? config.categoricalCardinality : [],
