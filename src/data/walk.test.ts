@@ -45,6 +45,10 @@ describe('listFolder', () => {
     write('x\u{ff5e}.jpg', 'fullwidth tilde');
     write('x\u{1f600}.jpg', 'emoji');
     write('xé.jpg', 'e acute');
+    // The same pair after a long shared prefix, which the native sort skips a word at a time.
+    write('faces-of-2026/\u{ff5e}.jpg', 'fullwidth tilde');
+    write('faces-of-2026/\u{1f600}.jpg', 'emoji');
+    write('faces-of-2026/skip.jpg', 'excluded, in a sub-folder');
     fs.mkdirSync(path.join(temp.dir, 'elsewhere'));
     fs.writeFileSync(path.join(temp.dir, 'elsewhere', 'c.jpg'), 'ccc');
     fs.symlinkSync(path.join(temp.dir, 'elsewhere'), path.join(root, 'linked'));
@@ -56,7 +60,11 @@ describe('listFolder', () => {
   });
   after(temp.cleanup);
 
-  const exclude = () => [path.join(root, 'cache'), path.join(root, 'labels.txt')];
+  const exclude = () => [
+    path.join(root, 'cache'),
+    path.join(root, 'labels.txt'),
+    path.join(root, 'faces-of-2026', 'skip.jpg'),
+  ];
 
   it('lists files with sizes and mtimes, sorted, following links to each folder once', async () => {
     const listing = await listFolder(root, exclude());
@@ -68,6 +76,8 @@ describe('listFolder', () => {
         'a.txt',
         'b/face.jpg',
         'empty',
+        'faces-of-2026/\u{1f600}.jpg',
+        'faces-of-2026/\u{ff5e}.jpg',
         'line\nbreak',
         'link-to-a.txt',
         'linked/c.jpg',
