@@ -126,7 +126,9 @@ export function evaluateHelp(): string {
     groups: ['What', 'Data', 'Output'],
     notes: [
       'Labels come with the data: MNIST digits, identities from sub-folder names (LFW, Yale B),',
-      'CelebA\'s list_attr_celeba.txt, Yale B light directions from file names.',
+      'CelebA\'s list_attr_celeba.txt, Yale B light directions from file names. Without',
+      '--dataset the images are a random --max_images of the run\'s own training data, so the',
+      'scores say what each code means on what it was trained on; --dataset DIR scores others.',
       '',
       'Examples:',
       '  infogan evaluate --run runs/mnist',

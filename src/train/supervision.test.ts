@@ -118,6 +118,9 @@ describe('labeledBatches', () => {
     assert.ok([...chosen].every((i) => partly.labels!.classes!.index[i] >= 0));
     const few = labeledBatches(toyDataset([0, 1, 2, 0, 1, 2]), { ...options, labeled: 2 });
     assert.match(few.description, /labels of 2 images \(0-1 per class, 1 class with none\)/);
+    assert.equal(few.warning, '--labeled 2: 1 class has no labelled image (class2), so no code value ' +
+      'is tied to it; --labeled 3 or more labels every class that has images');
+    assert.equal(labeledBatches(partly, { ...options, labeled: 5 }).warning, undefined);
   });
 });
 

@@ -47,6 +47,12 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** The first few of `names`, and how many more. */
+function listSome(names: string[], shown = 5): string {
+  const more = names.length - shown;
+  return names.slice(0, shown).join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
 /** A batch of labelled real images and their classes (int64), both to be freed by the caller. */
 export interface LabeledBatch {
   images: Tensor;
@@ -98,11 +104,12 @@ export class LabeledBatches {
 
 /**
  * The labelled batches for `--labeled N`, after checking that the data has classes and the first
- * categorical code has a value for each; `describe` gets one line for the log.
+ * categorical code has a value for each; `description` is one line for the log, and `warning` one
+ * more when some classes got no labelled image (their code values are then left to chance).
  */
 export function labeledBatches(dataset: ImageDataset, options: { labeled: number;
   cardinality: number[]; lambda: number; batchSize: number; seed: number }): {
-  batches: LabeledBatches; description: string } {
+  batches: LabeledBatches; description: string; warning?: string } {
   const { labeled, cardinality } = options;
   const classes = dataset.labels?.classes;
   if (!classes) {
@@ -139,10 +146,17 @@ export function labeledBatches(dataset: ImageDataset, options: { labeled: number
       'with none' : '');
   const batches = new LabeledBatches(dataset, images, classes.index, options.batchSize,
     options.seed + 1);
+  const unlabelled = classes.names.filter((_, c) => perClass[c] === 0);
   return {
     batches,
     description: `semi-supervised: labels of ${images.length} images (${spread}) tie ` +
       `categorical code 0 to the ${classCount} classes, ${batches.size} of them per step, ` +
       `weight ${options.lambda}`,
+    ...(unlabelled.length > 0 && {
+      warning: `--labeled ${labeled}: ${plural(unlabelled.length, 'class has', 'classes have')} ` +
+        `no labelled image (${listSome(unlabelled)}), so no code value is tied to ` +
+        `${unlabelled.length === 1 ? 'it' : 'them'}; --labeled ${classCount} or more labels ` +
+        'every class that has images',
+    }),
   };
 }

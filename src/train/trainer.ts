@@ -125,6 +125,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
         lambda: config.labeledLambda, batchSize: config.batchSize, seed: config.seed });
       labeled = supervision.batches;
       log.info(supervision.description);
+      if (supervision.warning) log.warn(supervision.warning);
     }
     state = createTrainingState(config,
       { height: dataset.height, width: dataset.width, channels: dataset.channels });
