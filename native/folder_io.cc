@@ -80,7 +80,12 @@ bool Utf16Less(const std::string& a, const std::string& b) {
     uint64_t u, v;
     std::memcpy(&u, x + i, 8);
     std::memcpy(&v, y + i, 8);
-    if (u != v) break;
+    if (u != v) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      i += size_t(__builtin_ctzll(u ^ v)) / 8;  // the first differing byte, found at once
+#endif
+      break;
+    }
   }
   for (; i < common; i++) {
     if (x[i] != y[i]) return Utf16Rank(uint8_t(x[i])) < Utf16Rank(uint8_t(y[i]));
