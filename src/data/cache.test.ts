@@ -182,6 +182,15 @@ describe('decoded-set cache', () => {
     assert.equal((await load()).fromCache, true);
   });
 
+  it('warns and goes on when the cache folder is a file', async () => {
+    const notAFolder = path.join(temp.dir, 'cache-file');
+    fs.writeFileSync(notAFolder, 'a file where the cache folder should be');
+    const { set, log } = await load({ cacheDir: notAFolder, scale: { width: 12, height: 12 } });
+    assert.equal(set.count, 12);
+    assert.equal(log.warnings.length, 1);
+    assert.match(log.warnings[0], /^could not write the data cache .*cache-file.*ENOTDIR/);
+  });
+
   it('can be switched off', async () => {
     const before = fs.readdirSync(cacheDir).length;
     const result = await load({ cache: false, scale: { width: 8, height: 8 } });

@@ -21,6 +21,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { makeFolder } from '../util/atomic';
 import type { Logger } from '../util/log';
 import { checksum, checksumAsync } from './checksum';
 import { imageBinding } from './native';
@@ -162,7 +163,7 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
   prefix.writeUInt32LE(checksum(pixels), 16);
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeFolder(path.dirname(file));
     const descriptor = fs.openSync(temporary, 'wx');
     try {
       for (const part of [prefix, header, pixels]) writeAll(descriptor, part);
@@ -171,7 +172,11 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
     }
     fs.renameSync(temporary, file);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // Never made (the folder could not be): nothing to remove.
+    }
     log.warn(`could not write the data cache ${file}: ${(error as Error).message}`);
   }
 }

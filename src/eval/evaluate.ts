@@ -14,7 +14,7 @@ import { loadDataset } from '../data';
 import type { ImageDataset } from '../data/types';
 import type { InfoGAN } from '../model/infogan';
 import { noGrad, setThreads } from '../torch';
-import { writeFileAtomic } from '../util/atomic';
+import { makeFolder, writeFileAtomic } from '../util/atomic';
 import { UserError, type Logger } from '../util/log';
 import { traversalGrids } from '../train/grids';
 import { loadTrainedModel } from '../train/run';
@@ -123,7 +123,7 @@ export function formatJson(value: unknown): string {
 
 function writeOutput(file: string, text: string, flag: string): void {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    makeFolder(path.dirname(path.resolve(file)));
     writeFileAtomic(file, text);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';

@@ -12,7 +12,7 @@ import type { ImageShape, InfoGAN } from '../model/infogan';
 import { formatSpec } from '../model/spec';
 import { encodeSafetensors } from '../torch';
 import { loadTrainedModel } from '../train/run';
-import { writeFileAtomic } from '../util/atomic';
+import { makeFolder, writeFileAtomic } from '../util/atomic';
 import { UserError, type Logger } from '../util/log';
 import { readEvaluation } from './evaluation';
 
@@ -117,11 +117,18 @@ export function exportRun(config: ExportConfig, log: Logger): string[] {
     config.checkpoint);
   try {
     const exported = exportModel(model, trainConfig, iteration, config.run);
-    fs.mkdirSync(config.out, { recursive: true });
     const weightsFile = path.join(config.out, WEIGHTS_FILE);
     const metadataFile = path.join(config.out, METADATA_FILE);
-    writeFileAtomic(weightsFile, exported.weights);
-    writeFileAtomic(metadataFile, JSON.stringify(exported.metadata, null, 2) + '\n');
+    try {
+      makeFolder(config.out);
+      writeFileAtomic(weightsFile, exported.weights);
+      writeFileAtomic(metadataFile, JSON.stringify(exported.metadata, null, 2) + '\n');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!code) throw error;
+      throw new UserError(`cannot write --out ${config.out} (${code}); choose a folder you can ` +
+        'write to');
+    }
     const count = Object.keys(exported.metadata.generator.tensors).length;
     log.info(`wrote ${weightsFile} (${count} tensors, ${exported.weights.length} bytes, ` +
       `iteration ${iteration}) and ${metadataFile}` +

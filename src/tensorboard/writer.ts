@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { makeFolder } from '../util/atomic';
 import { Logger, UserError } from '../util/log';
 import { computeHistogram } from './histogram';
 import { frameRecord } from './record';
@@ -260,7 +261,7 @@ interface OpenedFile {
 
 function openEventFile(logdir: string, resume: boolean, now: number, logger?: Logger): OpenedFile {
   try {
-    fs.mkdirSync(logdir, { recursive: true });
+    makeFolder(logdir);
     const point = resume ? findResumePoint(logdir, logger) : undefined;
     if (point) {
       const fd = fs.openSync(point.file, 'a');

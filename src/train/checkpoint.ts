@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Adam, Generator, Tensor, decodeSafetensors, encodeSafetensors, tensor } from '../torch';
 import type { InfoGAN } from '../model/infogan';
-import { writeFileAtomic } from '../util/atomic';
+import { makeFolder, writeFileAtomic } from '../util/atomic';
 import { UserError, type Logger } from '../util/log';
 
 export const CHECKPOINT_FORMAT = 'infogan-checkpoint/1';
@@ -84,7 +84,7 @@ function collect(state: TrainingState, config: unknown): { tensors: Map<string, 
 export function saveCheckpoint(runDir: string, state: TrainingState, config: unknown, keep: number):
   string {
   const folder = checkpointFolder(runDir);
-  fs.mkdirSync(folder, { recursive: true });
+  makeFolder(folder);
   removeStaleTemporaries(folder);
   const { tensors, metadata, temporaries } = collect(state, config);
   let bytes: Buffer;

@@ -111,6 +111,28 @@ describe('a refused run', () => {
       /--batch_size 32 is larger than the 16 images loaded/);
     assert.equal(fs.existsSync(config.out), false);
   });
+
+  it('leaves no run folder behind when --logdir cannot be written', async () => {
+    const config = smallRun('bad-logdir', { epochs: 1 });
+    const blocker = `${config.out}-blocker`;
+    fs.writeFileSync(blocker, 'a file where the log folder should go');
+    try {
+      await assert.rejects(train({ ...config, logdir: path.join(blocker, 'tb') }, new MemoryLogger()),
+        /^UserError: cannot write TensorBoard logs to \S+-blocker\/tb: .*ENOTDIR/);
+    } finally {
+      fs.rmSync(blocker);
+    }
+    assert.equal(fs.existsSync(config.out), false);
+  });
+
+  it('writes nothing when stopped while the data loads', async () => {
+    const config = smallRun('stopped-early', { epochs: 1 });
+    const log = new MemoryLogger();
+    const result = await train(config, log, { shouldStop: () => true });
+    assert.deepEqual([result.finished, result.iterations], ['interrupted', 0]);
+    assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
+    assert.equal(fs.existsSync(config.out), false);
+  });
 });
 
 describe('--augment, --real_info_lambda and --invariance_lambda', () => {

@@ -134,6 +134,16 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     if (newFolder) removeIfEmpty(config.out);
     throw error;
   }
+  if (hooks.shouldStop?.()) {
+    // Stopped while the data loaded: nothing trained, so nothing written either.
+    state.model.dispose();
+    state.generatorOptimizer.dispose();
+    state.discriminatorOptimizer.dispose();
+    if (newFolder) removeIfEmpty(config.out);
+    log.info('stopped before the first step; nothing to checkpoint');
+    return { iterations: state.progress.iteration, finished: 'interrupted',
+      checkpoint: '', epochs: [] };
+  }
   for (const line of state.model.summary) log.info(line);
   if (config.augment.length > 0) {
     log.info(`augmentation: the discriminator sees real and generated images through ` +
@@ -143,12 +153,22 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       `learns them by heart, train with --augment translation,cutout`);
   }
   const resumedFrom = config.resume ? resume(state, config, log) : undefined;
+  let events: EventWriter;
+  try {
+    // Opened first: a --logdir that cannot be written leaves no half-made run folder behind.
+    events = tolerateDiskErrors(new EventWriter(config.logdir ??
+      path.join(config.out, 'tensorboard'), { resume: Boolean(config.resume) }), log);
+  } catch (error) {
+    state.model.dispose();
+    state.generatorOptimizer.dispose();
+    state.discriminatorOptimizer.dispose();
+    if (newFolder) removeIfEmpty(config.out);
+    throw error;
+  }
   writeFileAtomic(path.join(config.out, 'config.json'),
     JSON.stringify(serializableConfig(config), null, 2) + '\n');
   writeFileAtomic(path.join(config.out, 'model.json'),
     JSON.stringify(modelRecord(state.model), null, 2) + '\n');
-  const events = tolerateDiskErrors(new EventWriter(config.logdir ??
-    path.join(config.out, 'tensorboard'), { resume: Boolean(config.resume) }), log);
   if (!config.resume) events.hparams(flatConfig(config));
   try {
     if (hooks.shouldStop?.()) {
@@ -365,8 +385,11 @@ class DivergenceGuard {
       fs.existsSync(path.join(config.out, 'checkpoints', 'manifest.json'));
     if (!canRollback) {
       const last = this.lastCheckpoint || 'none yet';
-      throw new UserError(`${trouble}; last good checkpoint: ${last} ` +
-        '(lower the learning rates and --resume, or use --on_nan rollback)');
+      const why = config.onNan !== 'rollback' ? 'lower the learning rates and --resume, or use ' +
+        '--on_nan rollback' : this.rollbacks >= MAX_ROLLBACKS ? `after ${MAX_ROLLBACKS} ` +
+        'rollbacks; lower the learning rates and --resume' : 'no checkpoint yet to roll back ' +
+        'to; lower the learning rates';
+      throw new UserError(`${trouble}; last good checkpoint: ${last} (${why})`);
     }
     this.rollbacks += 1;
     const checkpoint = loadCheckpoint(config.out, log);
@@ -516,7 +539,7 @@ function writeGrids(config: TrainConfig, state: TrainingState, events: EventWrit
   for (const grid of grids) {
     const name = `${grid.name}_iter_${String(iteration).padStart(7, '0')}.png`;
     try {
-      fs.mkdirSync(folder, { recursive: true });
+      makeFolder(folder);
       writeFileAtomic(path.join(folder, name), grid.png);
     } catch (error) {
       if (!isDiskError(error)) throw error;

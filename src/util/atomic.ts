@@ -27,18 +27,36 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
 }
 
 /**
- * Creates `folder` and any missing parents. Where a recursive mkdir reports only ENOENT (as on a
- * read-only file system), retries the first missing folder alone so the error names the real cause.
+ * Creates `folder` and any missing parents, one mkdir each from the outermost missing one down.
+ * Not Node's recursive mkdir: on a file system that answers ENOENT for every new name (/proc,
+ * /sys) that one retries forever, and its errors can name a parent rather than the real cause.
  */
 export function makeFolder(folder: string): void {
-  try {
-    fs.mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    let missing = path.resolve(folder);
-    while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
-    fs.mkdirSync(missing);
+  const missing: string[] = [];
+  for (let at = path.resolve(folder); !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const at of missing.reverse()) {
+    try {
+      fs.mkdirSync(at);
+    } catch (error) {
+      // Made meanwhile by someone else: fine, as long as it is a folder.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(at)) throw error;
+    }
+  }
+  if (!isFolder(folder)) {
+    const error: NodeJS.ErrnoException = new Error(`ENOTDIR: not a directory, mkdir '${folder}'`);
+    error.code = 'ENOTDIR';
     throw error;
+  }
+}
+
+function isFolder(at: string): boolean {
+  try {
+    return fs.statSync(at).isDirectory();
+  } catch {
+    return false;
   }
 }
 
