@@ -254,7 +254,8 @@ const DATA_FLAGS: TrainFlag[] = [
     metavar: 'FILE',
     group: 'Data',
     help: 'labels for an image folder: a CelebA-style attribute list (for evaluate) or ' +
-      '"file class" lines (for evaluate and --labeled)',
+      '"file class" lines (for evaluate and --labeled; file: the path in the folder, or the ' +
+      'name alone if unique; a tab before the class if it has spaces)',
     defaultText: 'list_attr_celeba.txt beside the images, if any',
   },
   {

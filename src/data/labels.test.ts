@@ -32,11 +32,28 @@ describe('class lists (--labels with "file class" lines)', () => {
     assert.deepEqual(table.names, ['Smiling', 'Young']);
   });
 
-  it('leaves images the list does not name without a class (-1)', () => {
-    const table = readLabelFile(write('some.txt', 'a.jpg 1\nc.jpg 0\n'));
+  it('leaves images the list does not name without a class (-1), counting names unused', () => {
+    const table = readLabelFile(write('some.txt', 'a.jpg 1\nc.jpg 0\ngone.jpg 1\n'));
     assert.ok('classOf' in table);
     const classes = alignClasses(table, ['a.jpg', 'b.jpg', 'c.jpg'], 'some.txt');
-    assert.deepEqual(classes, { names: ['0', '1'], index: Int32Array.from([1, -1, 0]), labelled: 2 });
+    assert.deepEqual(classes, { names: ['0', '1'], index: Int32Array.from([1, -1, 0]), labelled: 2,
+      unused: { count: 1, examples: ['gone.jpg'] } });
+  });
+
+  it('names images by their paths in the folder, or by file name where that is unique', () => {
+    const files = ['x/img.jpg', 'y/img.jpg', 'y/other.jpg', 'my photos/day one.jpg'];
+    const table = readLabelFile(write('paths.txt',
+      'x/img.jpg cat\n./y/img.jpg dog\nother.jpg dog\nmy photos/day one.jpg\tcat\n'));
+    assert.ok('classOf' in table);
+    const classes = alignClasses(table, files, 'paths.txt');
+    assert.deepEqual(classes.names, ['cat', 'dog']);
+    assert.deepEqual([...classes.index], [0, 1, 1, 0]);
+    assert.equal(classes.unused.count, 0);
+    const bare = readLabelFile(write('bare.txt', 'img.jpg cat\nother.jpg dog\n'));
+    assert.ok('classOf' in bare);
+    assert.throws(() => alignClasses(bare, files, 'bare.txt'), (e) => e instanceof UserError &&
+      e.message === '--labels bare.txt: "img.jpg" could be any of 2 images (x/img.jpg, ' +
+        'y/img.jpg); name them by their paths relative to the data folder');
   });
 
   it('refuses a list naming no image, contradicting lines, a malformed line and an unreadable ' +
@@ -45,7 +62,8 @@ describe('class lists (--labels with "file class" lines)', () => {
     assert.ok('classOf' in table);
     assert.throws(() => alignClasses(table, ['a.jpg', 'b.jpg'], 'other.txt'),
       (e) => e instanceof UserError && e.message === '--labels other.txt has a class for none ' +
-        'of the 2 images (e.g. a.jpg); its lines should read "file class" with the images\' file names');
+        'of the 2 images (e.g. a.jpg; the list names x.jpg); its lines should read "file class" ' +
+        'with the image\'s path relative to the data folder, or its file name');
     const twice = write('twice.txt', 'a.jpg 1\nb.jpg 2\na.jpg 3\n');
     assert.throws(() => readLabelFile(twice), (e) => e instanceof UserError &&
       e.message === `--labels ${twice}:3: a.jpg is "3" here but "1" on line 1; give each image one class`);

@@ -152,13 +152,14 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
   const classOf = new Map<string, string>();
   const lineOf = new Map<string, number>();
   for (const [i, line] of lines.entries()) {
-    const fields = line.trim().split(/\s+/).filter(Boolean);
-    if (fields.length === 0) continue;
+    const fields = classLine(line);
+    if (fields === null) continue;
     if (fields.length !== 2) {
-      throw new UserError(`--labels ${file}:${i + 1}: expected "file class" (a class per image) ` +
-        'or a CelebA attribute list (a row count, the names, then "file 1 -1 ..." rows)');
+      throw new UserError(`--labels ${file}:${i + 1}: expected "file class" (a class per image; ` +
+        'a tab before the class when the file name has spaces) or a CelebA attribute list (a ' +
+        'row count, the names, then "file 1 -1 ..." rows)');
     }
-    const [name, label] = fields;
+    const [name, label] = [fields[0].replace(/^(\.\/)+/, ''), fields[1]];
     const earlier = classOf.get(name);
     if (earlier !== undefined && earlier !== label) {
       throw new UserError(`--labels ${file}:${i + 1}: ${name} is "${label}" here but ` +
@@ -169,6 +170,18 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
   }
   if (classOf.size === 0) throw new UserError(`--labels ${file}: no labels in it`);
   return { classOf };
+}
+
+/**
+ * The fields of one class-list line: split at its last tab when it has one (so a file name may hold
+ * spaces), else at runs of spaces; null for a blank line.
+ */
+function classLine(line: string): string[] | null {
+  const trimmed = line.trim();
+  if (trimmed === '') return null;
+  const tab = trimmed.lastIndexOf('\t');
+  if (tab >= 0) return [trimmed.slice(0, tab).trim(), trimmed.slice(tab + 1).trim()];
+  return trimmed.split(/\s+/);
 }
 
 /** The first line of `text` that is not blank, trimmed; '' when there is none. */
@@ -183,23 +196,53 @@ function firstLine(text: string): string {
 }
 
 /**
- * Classes aligned with `files` (matched by base name), numbered in the natural order of their
- * names (2 before 10); -1 for a file the list has no class for (a partly labelled set, as for
- * --labeled). A list that labels none of the files is refused, naming one.
+ * Classes aligned with `files`, numbered in the natural order of their names (2 before 10); -1 for
+ * a file the list has no class for (a partly labelled set, as for --labeled). A list names an image
+ * by its path relative to the data folder, or by its file name alone where no other image has that
+ * name. A list that labels none of the files is refused, naming one; `unused` counts the list's
+ * names that match no image given (a subset, or a typo), with a few of them.
  */
 export function alignClasses(table: ClassTable, files: string[], source: string):
-  { names: string[]; index: Int32Array; labelled: number } {
-  const perFile = files.map((file) => table.classOf.get(path.posix.basename(file)));
+  { names: string[]; index: Int32Array; labelled: number; unused: { count: number;
+    examples: string[] } } {
+  const sharing = new Map<string, string[]>();
+  for (const file of files) {
+    const base = path.posix.basename(file);
+    sharing.set(base, [...(sharing.get(base) ?? []), file]);
+  }
+  const used = new Set<string>();
+  const perFile = files.map((file) => {
+    const byPath = table.classOf.get(file);
+    if (byPath !== undefined) {
+      used.add(file);
+      return byPath;
+    }
+    const base = path.posix.basename(file);
+    const byName = table.classOf.get(base);
+    if (byName === undefined) return undefined;
+    const same = sharing.get(base)!;
+    if (same.length > 1) {
+      throw new UserError(`--labels ${source}: "${base}" could be any of ${same.length} images ` +
+        `(${same.slice(0, 3).join(', ')}${same.length > 3 ? ', ...' : ''}); name them by their ` +
+        'paths relative to the data folder');
+    }
+    used.add(base);
+    return byName;
+  });
   const labelled = perFile.filter((name) => name !== undefined).length;
   if (labelled === 0 && files.length > 0) {
+    const listed = table.classOf.keys().next().value;
     throw new UserError(`--labels ${source} has a class for none of the ${files.length} images ` +
-      `(e.g. ${files[0]}); its lines should read "file class" with the images' file names`);
+      `(e.g. ${files[0]}; the list names ${listed}); its lines should read "file class" with ` +
+      'the image\'s path relative to the data folder, or its file name');
   }
+  const unusedNames = [...table.classOf.keys()].filter((name) => !used.has(name));
   const collator = new Intl.Collator('en', { numeric: true });
   const names = [...new Set(perFile.filter((name) => name !== undefined))].sort(collator.compare);
   const lookup = new Map(names.map((name, i) => [name, i]));
   const index = Int32Array.from(perFile, (name) => (name === undefined ? -1 : lookup.get(name)!));
-  return { names, index, labelled };
+  return { names, index, labelled,
+    unused: { count: unusedNames.length, examples: unusedNames.slice(0, 3) } };
 }
 
 /** Attribute rows aligned with `files` (matched by base name); 0 for files with no row. */
@@ -269,10 +312,12 @@ export function folderLabels(
     if (attributes) labels.attributes = attributes;
   }
   if (table && 'classOf' in table) {
-    const { names, index, labelled } = alignClasses(table, files, labelFile!);
+    const { names, index, labelled, unused } = alignClasses(table, files, labelFile!);
     labels.classes = { names, index };
-    log.info(`labels: ${names.length} classes for ${labelled === files.length ? 'every image' :
-      `${labelled} of ${files.length} images`} from ${labelFile}`);
+    log.info(`labels: ${names.length} ${names.length === 1 ? 'class' : 'classes'} for ` +
+      `${labelled === files.length ? 'every image' : `${labelled} of ${files.length} images`} ` +
+      `from ${labelFile}` + (unused.count === 0 ? '' : `; ${unused.count} of its ` +
+      `${table.classOf.size} names match no image loaded (e.g. ${unused.examples.join(', ')})`));
   } else {
     const classes = folderClasses(files);
     if (classes) {
