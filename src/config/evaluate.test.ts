@@ -33,6 +33,11 @@ describe('parseEvaluateArgs', () => {
       threads: 1, quiet: true });
   });
 
+  it('keeps scores on other images apart from the run\'s own', () => {
+    assert.equal(evaluate(['--dataset', '/data/lfw people/']).out,
+      path.join('runs/a', 'evaluation-lfw_people.json'));
+  });
+
   it('returns help for --help', () => {
     assert.equal(parseEvaluateArgs(['--help']), 'help');
     assert.equal(parseEvaluateArgs(['--run', 'r', '-h']), 'help');
@@ -64,7 +69,7 @@ describe('evaluateHelp', () => {
     for (const def of EVALUATE_FLAGS) assert.match(help, new RegExp(`^  --${def.name}\\b`, 'm'));
     assert.match(help, /--run DIR .*\(required\)/);
     assert.match(help, /--max_images N .*\(default: 10000\)/);
-    assert.match(help, /--out FILE\.json .*\(default: <run>\/evaluation\.json\)/);
+    assert.match(help, /--out FILE\.json .*\(default: <run>\/evaluation\.json; with\n\s+--dataset DIR, <run>\/evaluation-<DIR.s name>\.json\)/);
     assert.deepEqual(help.split('\n').filter((line) => line.length > 100), []);
   });
 });

@@ -51,8 +51,8 @@ export const EVALUATE_FLAGS: readonly EvaluateFlag[] = [
   },
   {
     name: 'dataset', key: 'dataset', kind: 'string', metavar: 'DIR', group: 'Data',
-    help: 'labelled images, preprocessed with the run\'s --scale_dataset, --force_grayscale and ' +
-      '--squash', defaultText: 'the run\'s own --dataset',
+    help: 'labelled images, preprocessed with the run\'s --scale_dataset (or resized to its ' +
+      'image size), --force_grayscale and --squash', defaultText: 'the run\'s own --dataset',
   },
   {
     name: 'labels', key: 'labels', kind: 'string', metavar: 'FILE', group: 'Data',
@@ -75,7 +75,8 @@ export const EVALUATE_FLAGS: readonly EvaluateFlag[] = [
   },
   {
     name: 'out', key: 'out', kind: 'string', metavar: 'FILE.json', group: 'Output',
-    help: 'every code\'s scores, as JSON', defaultText: '<run>/evaluation.json',
+    help: 'every code\'s scores, as JSON',
+    defaultText: '<run>/evaluation.json; with --dataset DIR, <run>/evaluation-<DIR\'s name>.json',
   },
   {
     name: 'report', key: 'report', kind: 'string', metavar: 'FILE.html', group: 'Output',
@@ -98,7 +99,12 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateConfig | 'he
   if (parsed === 'help') return parsed;
   const { config, given } = parsed;
   if (!given.has('run')) usageError('infogan evaluate needs --run DIR, the run to evaluate');
-  if (!given.has('out')) config.out = path.join(config.run, 'evaluation.json');
+  // Scores on other images go beside the run's own, not over them (export embeds the own ones).
+  if (!given.has('out')) {
+    const other = config.dataset === undefined ? '' :
+      `-${path.basename(path.resolve(config.dataset)).replace(/[^\w.-]+/g, '_')}`;
+    config.out = path.join(config.run, `evaluation${other}.json`);
+  }
   if (path.extname(config.out).toLowerCase() !== '.json') {
     usageError(`--out must name a .json file, got "${config.out}"`);
   }
@@ -127,8 +133,8 @@ export function evaluateHelp(): string {
     notes: [
       'Labels come with the data: MNIST digits, identities from sub-folder names (LFW, Yale B),',
       'CelebA\'s list_attr_celeba.txt, Yale B light directions from file names. Without',
-      '--dataset the images are a random --max_images of the run\'s own training data, so the',
-      'scores say what each code means on what it was trained on; --dataset DIR scores others.',
+      '--dataset the images are a random --max_images of the run\'s own --dataset (the images',
+      'it trained on, unless it trained on a --max_images subset); --dataset DIR scores others.',
       '',
       'Examples:',
       '  infogan evaluate --run runs/mnist',

@@ -47,7 +47,7 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
       throw new UserError(`--run ${config.run} has no latent codes to evaluate (trained with ` +
         '--noinfogan, or with no categorical or continuous codes)');
     }
-    const dataset = await loadEvaluationSet(config, trained, log);
+    const dataset = await loadEvaluationSet(config, trained, model.image, log);
     checkImageShape(dataset, model, config);
     const labels = dataset.labels;
     if (!labels) {
@@ -86,16 +86,22 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
 }
 
 /** The images: --dataset or the run's, with the run's preprocessing and subset seed. */
-async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig, log: Logger):
-  Promise<ImageDataset> {
+/**
+ * The labelled images, preprocessed as the run's were. A run without --scale_dataset trained on
+ * images of its generator's size, so other images (--dataset) are resized to that size.
+ */
+async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig,
+  image: { height: number; width: number }, log: Logger): Promise<ImageDataset> {
   const folder = config.dataset ?? trained.dataset;
+  const scale = trained.scale ?? (config.dataset === undefined ? undefined :
+    { width: image.width, height: image.height });
   if (config.dataset === undefined && folder !== undefined && !fs.existsSync(folder)) {
     const saved = path.join(config.run, 'config.json');
     throw new UserError(`the run's dataset ${folder} (in ${saved}) is not there; ` +
       'give --dataset DIR', 2);
   }
   return loadDataset({
-    dataset: folder, scale: trained.scale, forceGrayscale: trained.forceGrayscale,
+    dataset: folder, scale, forceGrayscale: trained.forceGrayscale,
     squash: trained.squash, maxImages: config.maxImages, seed: trained.seed,
     cacheDir: trained.cacheDir, labels: config.labels ?? trained.labels, threads: config.threads,
   }, log);
