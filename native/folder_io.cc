@@ -111,6 +111,11 @@ class FolderWalk {
   // Fills files(), sorted; false with error() set when a folder cannot be read.
   bool Run() {
     if (!Visit(root_, "")) return false;
+    // Links to folders last, so a folder reached both ways is listed under its real path.
+    for (size_t i = 0; i < linked_.size(); i++) {
+      const std::pair<std::string, std::string> link = linked_[i];  // Visit may add more
+      if (!Visit(link.first, link.second)) return false;
+    }
     std::sort(files_.begin(), files_.end(), [](const ListedFile& a, const ListedFile& b) {
       return Utf16Less(a.relative, b.relative);
     });
@@ -125,7 +130,7 @@ class FolderWalk {
     return folder == "/" ? folder + name : folder + "/" + name;
   }
 
-  // Lists `folder` (shown to the user as `prefix`), then its sub-folders in the order found.
+  // Lists `folder` (shown to the user as `prefix`), then its real sub-folders in the order found.
   bool Visit(const std::string& folder, const std::string& prefix) {
     const int descriptor = open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (descriptor < 0) return Fail(folder, errno);
@@ -177,7 +182,8 @@ class FolderWalk {
     if (type == DT_LNK) {
       if (fstatat(directory, name, &info, 0) != 0) return true;
       if (S_ISDIR(info.st_mode)) {
-        type = DT_DIR;
+        if (name[0] != '.') linked_.emplace_back(Join(folder, name), prefix + name + "/");
+        return true;
       } else if (S_ISREG(info.st_mode)) {
         files_.push_back({prefix + name, double(info.st_size), MtimeMs(info)});
         return true;
@@ -230,6 +236,8 @@ class FolderWalk {
   bool holds_excluded_ = false;  // whether the folder being read is one of them
   int threads_;
   std::set<std::pair<dev_t, ino_t>> visited_;
+  // Links to folders found so far (path, prefix), visited after every real folder.
+  std::vector<std::pair<std::string, std::string>> linked_;
   std::vector<ListedFile> files_;
   std::string error_;
 };

@@ -55,6 +55,9 @@ describe('listFolder', () => {
     fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'link-to-a.txt'));
     fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
     fs.symlinkSync(root, path.join(root, 'b', 'loop'));
+    // A link to a folder inside the tree, sorting and found before it: listed under the real path.
+    write('other/o1.jpg', 'o');
+    fs.symlinkSync(path.join(root, 'other'), path.join(root, 'a-link-to-other'));
     const old = new Date('2020-01-02T03:04:05.678Z');
     fs.utimesSync(path.join(root, 'a.txt'), old, old);
   });
@@ -66,7 +69,8 @@ describe('listFolder', () => {
     path.join(root, 'faces-of-2026', 'skip.jpg'),
   ];
 
-  it('lists files with sizes and mtimes, sorted, following links to each folder once', async () => {
+  it('lists files with sizes and mtimes, sorted, following links to each folder once, by its ' +
+    'real path where it has one in the tree', async () => {
     const listing = await listFolder(root, exclude());
     const files = filesOf(listing);
     assert.deepEqual(
@@ -81,6 +85,7 @@ describe('listFolder', () => {
         'line\nbreak',
         'link-to-a.txt',
         'linked/c.jpg',
+        'other/o1.jpg',
         'x\u{1f600}.jpg',
         'x\u{ff5e}.jpg',
         'xé.jpg',

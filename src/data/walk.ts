@@ -76,6 +76,9 @@ export function listFiles(root: string, exclude: string[] = []): FolderFile[] {
   const files: FolderFile[] = [];
   const excluded = new Set(exclude.map((p) => path.resolve(p)));
   const visited = new Set<string>();
+  // Links to folders are followed after every real folder, so a folder reached both ways is
+  // listed under its real path.
+  const linked: [string, string][] = [];
   const visit = (folder: string, prefix: string) => {
     const real = fs.realpathSync(folder);
     if (visited.has(real)) return;
@@ -86,7 +89,9 @@ export function listFiles(root: string, exclude: string[] = []): FolderFile[] {
       const relative = prefix + entry.name;
       const stat = entry.isSymbolicLink() ? statOrUndefined(absolute) : undefined;
       if (entry.isDirectory() || stat?.isDirectory()) {
-        if (!entry.name.startsWith('.')) visit(absolute, relative + '/');
+        if (entry.name.startsWith('.')) continue;
+        if (stat) linked.push([absolute, relative + '/']);
+        else visit(absolute, relative + '/');
       } else if (entry.isFile() || stat?.isFile()) {
         const { size, mtimeMs } = stat ?? fs.statSync(absolute);
         files.push({ relative, absolute, size, mtimeMs });
@@ -94,6 +99,7 @@ export function listFiles(root: string, exclude: string[] = []): FolderFile[] {
     }
   };
   visit(root, '');
+  for (let i = 0; i < linked.length; i++) visit(...linked[i]);
   return files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
 }
 
