@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { Adam, Generator, rand, tensor } from '../torch';
 import { InfoGAN } from '../model/infogan';
+import { UserError } from '../util/log';
 import { pngInfo } from '../util/png';
 import { readEventFile } from '../tensorboard/reader.test-util';
 import { MemoryLogger } from '../util/log';
@@ -199,6 +200,19 @@ describe('semi-supervised training (--labeled)', () => {
     await assert.rejects(train(smallRun('labeled-small-code', { labeled: 20,
       categoricalCardinality: [5] }), new MemoryLogger()),
     /the data has 10 classes but the first categorical code has 5 values; use --categorical_cardinality 10/);
+  });
+});
+
+describe('resuming with fewer --epochs than done', () => {
+  it('is refused in one line, leaving config.json as it was', async () => {
+    const config = smallRun('past-epochs', { epochs: 2, checkpointEvery: 1000 });
+    await train(config, new MemoryLogger());
+    const saved = fs.readFileSync(path.join(config.out, 'config.json'), 'utf8');
+    await assert.rejects(train({ ...config, epochs: 1, resume: config.out }, new MemoryLogger()),
+      (error: unknown) => error instanceof UserError && error.exitCode === 2 &&
+        error.message === `--epochs 1: ${config.out} has trained 2 epochs (iteration 16); ` +
+          'give --epochs 3 or more to train on');
+    assert.equal(fs.readFileSync(path.join(config.out, 'config.json'), 'utf8'), saved);
   });
 });
 

@@ -219,7 +219,13 @@ function resume(state: TrainingState, config: TrainConfig, log: Logger): string 
   // Learning rates may change on resume; the command line (or saved config) wins.
   state.generatorOptimizer.lr = config.generatorLr;
   state.discriminatorOptimizer.lr = config.discriminatorLr;
-  const { iteration, epoch } = state.progress;
+  const { iteration, epoch, batchInEpoch } = state.progress;
+  if (config.epochs < epoch || (config.epochs === epoch && batchInEpoch > 0)) {
+    const done = batchInEpoch > 0 ? `is partway through epoch ${epoch + 1}` :
+      `has trained ${epoch} epochs`;
+    throw new UserError(`--epochs ${config.epochs}: ${config.resume} ${done} (iteration ` +
+      `${iteration}); give --epochs ${epoch + 1} or more to train on`, 2);
+  }
   log.info(`resumed from ${checkpoint.file}: iteration ${iteration}, epoch ${epoch + 1}`);
   return checkpoint.file;
 }
