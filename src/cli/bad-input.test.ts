@@ -181,7 +181,7 @@ const ROWS: BadInput[] = [
     code: 1, message: /^infogan: \S+labels-bad-value\.txt:3: attribute value 'yes' is not 1 or -1$/ },
   { what: 'attribute list without its header',
     command: ['train', '--dataset', '$FX/png-as-pgm', '--labels', '$FX/labels-no-header.txt', ...FOLDER],
-    code: 1, message: /--labels \S+labels-no-header\.txt:1: expected "file class" \(a class per image\) or a CelebA attribute list/ },
+    code: 1, message: /--labels \S+labels-no-header\.txt:1: expected "file class" \(a class per image; a tab before the class when the file name has spaces\) or a CelebA attribute list/ },
   { what: 'attribute list missing',
     command: ['train', '--dataset', '$FX/png-as-pgm', '--labels', '$FX/no-labels.txt', ...FOLDER],
     code: 2, message: /^infogan: labels file not found: \S+no-labels\.txt$/ },

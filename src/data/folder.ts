@@ -31,7 +31,7 @@ import { findAttributeFile, folderLabels } from './labels';
 import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
-import { type ImageKind, sniffFiles } from './sniff';
+import { fileHead, type ImageKind, sniffFiles, unsupportedImageFormat } from './sniff';
 import type { DatasetOptions, ImageDataset } from './types';
 import { type FolderFile, type FolderListing, filesOf, listFolder } from './walk';
 
@@ -47,9 +47,12 @@ interface Candidate {
 /** A file left out, and why. */
 interface Skipped {
   relative: string;
-  reason: 'empty' | 'marked .bad' | 'not an image' | 'unreadable';
+  reason: 'empty' | 'marked .bad' | 'not an image' | 'unreadable' | 'unsupported format';
   detail?: string;
 }
+
+/** Files that are not images whose heads are read again to name an unsupported format. */
+const NAMED_SKIPS = 1000;
 
 /** Headers read per native probe call, between progress updates. */
 const PROBE_BATCH = 1024;
@@ -272,10 +275,18 @@ async function classify(
   }
   const kinds = await sniffFiles(toSniff.map((file) => file.absolute), threads);
   const candidates: Candidate[] = [];
+  let named = 0;
   toSniff.forEach((file, i) => {
     const kind = kinds[i];
-    if (kind) candidates.push({ file, kind });
-    else skipped.push({ relative: file.relative, reason: 'not an image' });
+    if (kind) {
+      candidates.push({ file, kind });
+      return;
+    }
+    // Pictures in a format not read here are told apart from other files (for the first many).
+    const format = named++ < NAMED_SKIPS ? unsupportedImageFormat(fileHead(file.absolute))
+      : undefined;
+    skipped.push(format ? { relative: file.relative, reason: 'unsupported format', detail: format }
+      : { relative: file.relative, reason: 'not an image' });
   });
   return candidates;
 }
@@ -342,7 +353,8 @@ async function commonSize(
   const byCount = [...sizes.entries()].sort((a, b) => b[1].count - a[1].count);
   const listed = byCount
     .slice(0, 4)
-    .map(([size, seen]) => `${seen.count} are ${size} (e.g. ${seen.example})`);
+    .map(([size, seen]) => `${seen.count} ${seen.count === 1 ? 'is' : 'are'} ${size} ` +
+      `(e.g. ${seen.example})`);
   const [width, height] = byCount[0][0].split('x');
   throw new UserError(
     `images in ${root} differ in size: ${listed.join(', ')}${byCount.length > 4 ? ', ...' : ''}; ` +
@@ -425,7 +437,8 @@ function firstLine(error: unknown): string {
 /** One line naming what was skipped: counts per reason, then the first few files. */
 export function skippedSummary(skipped: Skipped[], total: number): string {
   // Decoding failures first: they are the surprising ones.
-  const reasons = ['unreadable', 'empty', 'marked .bad', 'not an image'] as const;
+  const reasons =
+    ['unreadable', 'unsupported format', 'empty', 'marked .bad', 'not an image'] as const;
   const groups = reasons
     .map((reason) => skipped.filter((s) => s.reason === reason).sort(byPath))
     .filter((group) => group.length > 0)

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 
 import { loadDataset } from './index';
+import { sniffImageKind, unsupportedImageFormat } from './sniff';
 import { dataset, tempFolder, testLogger } from './testing';
 import type { DatasetOptions } from './types';
 
@@ -69,6 +70,13 @@ describe('image folder formats', () => {
     fs.writeFileSync(path.join(mixed, 'cut.jpg'), jpeg.subarray(0, jpeg.length >> 1));
     fs.writeFileSync(path.join(mixed, 'zero.png'), '');
     fs.writeFileSync(path.join(mixed, 'Thumbs.db'), 'not an image at all');
+    // A 1x1 BMP: a picture, in a format not read here.
+    const bmp = Buffer.alloc(58);
+    bmp.write('BM', 0, 'ascii');
+    bmp.writeUInt32LE(58, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    fs.writeFileSync(path.join(mixed, 'small.bmp'), bmp);
     fs.writeFileSync(
       path.join(mixed, 'fake.png.bad'),
       fs.readFileSync(path.join(mixed, 'grey.png')),
@@ -87,8 +95,8 @@ describe('image folder formats', () => {
     const skipped = log.lines.filter((line) => line.startsWith('skipped'));
     assert.equal(skipped.length, 1);
     const expected = [
-      /^skipped 4 of 17 files: /,
-      /1 unreadable \(cut\.jpg: .+\); /,
+      /^skipped 5 of 18 files: /,
+      /1 unreadable \(cut\.jpg: .+\); 1 unsupported format \(small\.bmp: BMP\); /,
       /1 empty \(zero\.png\); 1 marked \.bad \(fake\.png\.bad\); 1 not an image \(Thumbs\.db\)$/,
     ];
     for (const part of expected) assert.match(skipped[0], part);
@@ -207,5 +215,28 @@ describe('image folder formats', () => {
       'yaleB02_P00A-110E-20.pgm',
     ]);
     assert.deepEqual([...set.labels!.continuous!.values], [0, 20, 35, 15, -110, -20]);
+  });
+});
+
+describe('unsupportedImageFormat', () => {
+  const head = (...parts: (string | number[])[]) => Uint8Array.from(
+    parts.flatMap((part) => typeof part === 'string' ? Array.from(part, (c) => c.charCodeAt(0)) : part));
+
+  it('names pictures in formats not read here, and nothing else', () => {
+    const cases: [Uint8Array, string | undefined][] = [
+      [head('BM', [58, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0]), 'BMP'],
+      [head([0, 0, 0, 24], 'ftypheic', [0, 0, 0, 0]), 'HEIC'],
+      [head([0, 0, 0, 28], 'ftypavif', [0, 0, 0, 0]), 'AVIF'],
+      [head('8BPS', [0, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0]), 'Photoshop PSD'],
+      [head([0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0, 0, 0]), 'ICO'],
+      [head([0xff, 0x0a, 0, 0]), 'JPEG XL'],
+      [head('BMW annual report'), undefined], // text that starts like a bitmap
+      [head('Thumbs.db is not a picture'), undefined],
+      [head([0, 0, 0, 24], 'ftypmp42', [0, 0, 0, 0]), undefined], // a video
+    ];
+    for (const [bytes, format] of cases) {
+      assert.equal(unsupportedImageFormat(bytes), format, Buffer.from(bytes).toString('latin1'));
+      assert.equal(sniffImageKind(bytes), undefined);
+    }
   });
 });

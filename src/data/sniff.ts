@@ -34,6 +34,41 @@ export function sniffImageKind(bytes: Uint8Array): ImageKind | undefined {
 }
 
 /**
+ * The name of an image format infogan does not read (BMP, HEIC, AVIF, ...), from a file's first
+ * SNIFF_BYTES bytes, so a skipped picture is reported as such rather than as "not an image".
+ */
+export function unsupportedImageFormat(bytes: Uint8Array): string | undefined {
+  // "BM", the file size, then two reserved 16-bit fields that are zero (never in a text file).
+  if (startsWith(bytes, ascii('BM')) && startsWith(bytes, [0, 0, 0, 0], 6)) return 'BMP';
+  if (startsWith(bytes, ascii('ftyp'), 4)) {
+    const brand = String.fromCharCode(...bytes.subarray(8, 12));
+    if (['heic', 'heix', 'heim', 'heis', 'hevc', 'mif1', 'msf1'].includes(brand)) return 'HEIC';
+    if (brand === 'avif' || brand === 'avis') return 'AVIF';
+  }
+  if (startsWith(bytes, ascii('8BPS'))) return 'Photoshop PSD';
+  if (startsWith(bytes, [0x00, 0x00, 0x01, 0x00])) return 'ICO';
+  const jpegXl = [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20];
+  if (startsWith(bytes, [0xff, 0x0a]) || startsWith(bytes, jpegXl)) return 'JPEG XL';
+  if (startsWith(bytes, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20])) return 'JPEG 2000';
+  return undefined;
+}
+
+/** The first SNIFF_BYTES bytes of `file` (fewer when it is shorter); empty when unreadable. */
+export function fileHead(file: string): Uint8Array {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const head = new Uint8Array(SNIFF_BYTES);
+      return head.subarray(0, fs.readSync(fd, head, 0, SNIFF_BYTES, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+/**
  * The image kind of each file from its first bytes, read `threads` files at a time by the native
  * binding (or one by one without it); a file that cannot be read is no image.
  */
