@@ -96,8 +96,8 @@ const ROWS: BadInput[] = [
     message: /^infogan: --epochs expects an integer, got "1\.5"$/ },
   { what: 'exponent for an integer', command: ['train', '--epochs=1e9'], code: 2,
     message: /^infogan: --epochs expects an integer, got "1e9"$/ },
-  { what: 'zero batch', command: ['train', '--batch_size', '0'], code: 2,
-    message: /^infogan: --batch_size must be >= 1, got 0$/ },
+  { what: 'batch of one', command: ['train', '--batch_size', '1'], code: 2,
+    message: /^infogan: --batch_size must be >= 2, got 1$/ },
   { what: 'zero learning rate', command: ['train', '--generator_lr', '0'], code: 2,
     message: /^infogan: --generator_lr must be > 0, got 0$/ },
   { what: 'negative learning rate', command: ['train', '--discriminator_lr', '-1'], code: 2,
@@ -228,7 +228,12 @@ const ROWS: BadInput[] = [
     code: 1, message: /^infogan: no checkpoint in \S+\/checkpoints; expected step-\*\.safetensors written by infogan train$/ },
   { what: 'sample: no such iteration',
     command: ['sample', '--run', '$RUN/good', '--checkpoint', '999', '--out', '$RUN/s.png'], code: 1,
-    message: /^infogan: no checkpoint for iteration 999 in \S+$/ },
+    message: /^infogan: no checkpoint for iteration 999 in \S+; it has \d+(, \d+)*$/ },
+  { what: 'config.json from a newer infogan',
+    command: ['sample', '--run', '$RUN/future-format', '--out', '$RUN/s.png'], code: 1,
+    message: /^infogan: \S+future-format\/config\.json has format 99; this infogan reads formats 1-\d+ \(a newer infogan, or a damaged file\)$/ },
+  { what: 'config.json without specs', command: ['sample', '--run', '$RUN/empty-config', '--out', '$RUN/s.png'],
+    code: 1, message: /^infogan: \S+empty-config\/config\.json is damaged: it has no generator spec$/ },
   { what: 'sample: code out of range',
     command: ['sample', '--run', '$RUN/good', '--code', 'continuous:5', '--out', '$RUN/s.png'],
     code: 2, message: /^infogan: --code continuous:5: the run \S+ has 1 continuous code \(indices 0-0\)$/ },
@@ -367,6 +372,8 @@ async function writeRunFixtures(): Promise<void> {
   copy('bad-json', (dir) => editConfig(dir, (text) => text.slice(0, 40)));
   copy('bad-spec', (dir) => editConfig(dir, (text) => text.replace('"fc:32,', '"fx:32,')));
   copy('no-checkpoints', (dir) => fs.rmSync(path.join(dir, 'checkpoints'), { recursive: true }));
+  copy('future-format', (dir) => editConfig(dir, (text) => text.replace(/"format": \d+/, '"format": 99')));
+  copy('empty-config', (dir) => editConfig(dir, () => '{}'));
 }
 
 interface Outcome {

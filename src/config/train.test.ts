@@ -234,7 +234,7 @@ describe('parseTrainArgs errors', () => {
     [['--dataset', '--epochs', '3'], '--dataset needs a value (DIR)'],
     [['--batch_size', 'abc'], '--batch_size expects an integer, got "abc"'],
     [['--batch_size', '2.5'], '--batch_size expects an integer, got "2.5"'],
-    [['--batch_size', '0'], '--batch_size must be >= 1, got 0'],
+    [['--batch_size', '1'], '--batch_size must be >= 2, got 1'],
     [['--epochs', '0'], '--epochs must be >= 1, got 0'],
     [['--generator_lr', '0'], '--generator_lr must be > 0, got 0'],
     [['--discriminator_lr', '-1e-3'], '--discriminator_lr must be > 0, got -1e-3'],

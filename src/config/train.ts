@@ -381,7 +381,7 @@ const TRAINING_FLAGS: TrainFlag[] = [
     name: 'batch_size',
     key: 'batchSize',
     kind: 'int',
-    min: 1,
+    min: 2, // batch norm, and the discriminator's view of real vs fake, need more than one
     group: 'Training',
     help: 'images per step',
   },

@@ -171,13 +171,16 @@ export interface LoadedCheckpoint {
  */
 export function loadCheckpoint(runDir: string, log: Logger, iteration?: number): LoadedCheckpoint {
   const folder = checkpointFolder(runDir);
-  const candidates = readManifest(folder).checkpoints
-    .filter((e) => iteration === undefined || e.iteration === iteration)
+  const listed = readManifest(folder).checkpoints;
+  const candidates = listed.filter((e) => iteration === undefined || e.iteration === iteration)
     .reverse();
   if (candidates.length === 0) {
+    const have = listed.map((e) => e.iteration);
     throw new UserError(iteration === undefined
       ? `no checkpoint in ${folder}; expected step-*.safetensors written by infogan train`
-      : `no checkpoint for iteration ${iteration} in ${folder}`);
+      : `no checkpoint for iteration ${iteration} in ${folder}` + (have.length === 0 ? '' :
+        `; it has ${have.length > 6 ? `${have.slice(0, 3).join(', ')}, ..., ` +
+          have.slice(-2).join(', ') : have.join(', ')}`));
   }
   const unusable: { file: string; reason: string }[] = [];
   for (const entry of candidates) {

@@ -59,6 +59,16 @@ export const CONFIG_FORMAT = 2;
 export function readRunConfig(runDir: string): TrainConfig {
   const file = path.join(runDir, 'config.json');
   const { format, ...raw } = readJson(file, 'the run settings');
+  if (format !== undefined && !(Number.isInteger(format) && (format as number) >= 2 &&
+    (format as number) <= CONFIG_FORMAT)) {
+    throw new UserError(`${file} has format ${JSON.stringify(format)}; this infogan reads ` +
+      `formats 1-${CONFIG_FORMAT} (a newer infogan, or a damaged file)`);
+  }
+  for (const key of ['generator', 'discriminator']) {
+    if (typeof raw[key] !== 'string') {
+      throw new UserError(`${file} is damaged: it has no ${key} spec`);
+    }
+  }
   let config: TrainConfig;
   try {
     // Settings added after the run was made take their defaults.
