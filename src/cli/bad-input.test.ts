@@ -229,6 +229,8 @@ const ROWS: BadInput[] = [
   { what: 'sample: no such iteration',
     command: ['sample', '--run', '$RUN/good', '--checkpoint', '999', '--out', '$RUN/s.png'], code: 1,
     message: /^infogan: no checkpoint for iteration 999 in \S+; it has \d+(, \d+)*$/ },
+  { what: 'sample: --run that is not there', command: ['sample', '--run', '$RUN/not-there', '--out', '$RUN/s.png'],
+    code: 2, message: /^infogan: --run \S+not-there: no such folder; expected a run folder written by infogan train$/ },
   { what: 'config.json from a newer infogan',
     command: ['sample', '--run', '$RUN/future-format', '--out', '$RUN/s.png'], code: 1,
     message: /^infogan: \S+future-format\/config\.json has format 99; this infogan reads formats 1-\d+ \(a newer infogan, or a damaged file\)$/ },

@@ -128,6 +128,10 @@ export function readModelRecord(runDir: string): ModelRecord {
 /** The trained model of a run, in evaluation mode, from its newest (or the given) checkpoint. */
 export function loadTrainedModel(runDir: string, log: Logger, iteration?: number):
   { model: InfoGAN; config: TrainConfig; iteration: number } {
+  if (!fs.existsSync(runDir)) {
+    throw new UserError(`--run ${runDir}: no such folder; expected a run folder written by ` +
+      'infogan train', 2);
+  }
   const config = readRunConfig(runDir);
   const record = readModelRecord(runDir);
   const model = new InfoGAN(config, record.image);
