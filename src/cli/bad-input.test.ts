@@ -216,8 +216,8 @@ const ROWS: BadInput[] = [
     command: ['sample', '--run', '$RUN/manifest', '--out', '$RUN/s.png'], code: 0,
     message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(\S+: header length \d+ exceeds the file; truncated or not safetensors\); falling back to the previous one$/ },
   { what: 'sample: run folder without config.json',
-    command: ['sample', '--run', '$RUN/no-config', '--out', '$RUN/s.png'], code: 1,
-    message: /^infogan: \S+no-config\/config\.json not found: is \S+ a run folder written by infogan train\?/ },
+    command: ['sample', '--run', '$RUN/no-config', '--out', '$RUN/s.png'], code: 2,
+    message: /^infogan: --run \S+no-config: no config\.json there; expected a run folder written by infogan train$/ },
   { what: 'resume: run folder without config.json', command: ['train', '--resume', '$RUN/no-config'],
     code: 2, message: /^infogan: --resume \S+no-config: no config\.json there; expected a run folder written by infogan train$/ },
   { what: 'config.json not JSON', command: ['train', '--resume', '$RUN/bad-json'], code: 1,
@@ -227,13 +227,18 @@ const ROWS: BadInput[] = [
   { what: 'no checkpoints folder', command: ['sample', '--run', '$RUN/no-checkpoints', '--out', '$RUN/s.png'],
     code: 1, message: /^infogan: no checkpoint in \S+\/checkpoints; expected step-\*\.safetensors written by infogan train$/ },
   { what: 'sample: no such iteration',
-    command: ['sample', '--run', '$RUN/good', '--checkpoint', '999', '--out', '$RUN/s.png'], code: 1,
+    command: ['sample', '--run', '$RUN/good', '--checkpoint', '999', '--out', '$RUN/s.png'], code: 2,
     message: /^infogan: no checkpoint for iteration 999 in \S+; it has \d+(, \d+)*$/ },
   { what: 'sample: --run that is not there', command: ['sample', '--run', '$RUN/not-there', '--out', '$RUN/s.png'],
     code: 2, message: /^infogan: --run \S+not-there: no such folder; expected a run folder written by infogan train$/ },
   { what: 'config.json from a newer infogan',
     command: ['sample', '--run', '$RUN/future-format', '--out', '$RUN/s.png'], code: 1,
     message: /^infogan: \S+future-format\/config\.json has format 99; this infogan reads formats 1-\d+ \(a newer infogan, or a damaged file\)$/ },
+  { what: 'config.json of null', command: ['sample', '--run', '$RUN/null-config', '--out', '$RUN/s.png'],
+    code: 1, message: /^infogan: \S+null-config\/config\.json is damaged: expected a JSON object \(the run settings\)$/ },
+  { what: 'config.json with a word for a list',
+    command: ['sample', '--run', '$RUN/word-cardinality', '--out', '$RUN/s.png'], code: 1,
+    message: /^infogan: \S+word-cardinality\/config\.json is damaged: categoricalCardinality is "ten", expected a list of numbers for --categorical_cardinality$/ },
   { what: 'config.json without specs', command: ['sample', '--run', '$RUN/empty-config', '--out', '$RUN/s.png'],
     code: 1, message: /^infogan: \S+empty-config\/config\.json is damaged: it has no generator spec$/ },
   { what: 'sample: code out of range',
@@ -376,6 +381,9 @@ async function writeRunFixtures(): Promise<void> {
   copy('no-checkpoints', (dir) => fs.rmSync(path.join(dir, 'checkpoints'), { recursive: true }));
   copy('future-format', (dir) => editConfig(dir, (text) => text.replace(/"format": \d+/, '"format": 99')));
   copy('empty-config', (dir) => editConfig(dir, () => '{}'));
+  copy('null-config', (dir) => editConfig(dir, () => 'null'));
+  copy('word-cardinality', (dir) => editConfig(dir, (text) =>
+    text.replace(/"categoricalCardinality": \[[^\]]*\]/, '"categoricalCardinality": "ten"')));
 }
 
 interface Outcome {

@@ -56,8 +56,10 @@ export const EVALUATE_FLAGS: readonly EvaluateFlag[] = [
   },
   {
     name: 'labels', key: 'labels', kind: 'string', metavar: 'FILE', group: 'Data',
-    help: 'CelebA-style attribute file (list_attr_celeba.txt layout)',
-    defaultText: 'the run\'s --labels, else list_attr_celeba.txt beside the images',
+    help: 'a CelebA-style attribute list (list_attr_celeba.txt layout) or "file class" lines, as ' +
+      'for train',
+    defaultText: 'without --dataset the run\'s --labels; else list_attr_celeba.txt beside the ' +
+      'images',
   },
   {
     name: 'max_images', key: 'maxImages', kind: 'int', min: 1, group: 'Data',

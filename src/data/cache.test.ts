@@ -191,6 +191,20 @@ describe('decoded-set cache', () => {
     assert.match(log.warnings[0], /^could not write the data cache .*cache-file.*ENOTDIR/);
   });
 
+  it('warns and goes on when a folder has the cache file\'s name', async () => {
+    const dir = path.join(temp.dir, 'cache-blocked');
+    const settings = { cacheDir: dir, scale: { width: 10, height: 10 } };
+    await load(settings);
+    const [name] = fs.readdirSync(dir);
+    fs.rmSync(path.join(dir, name));
+    fs.mkdirSync(path.join(dir, name, 'inside'), { recursive: true });
+    const { set, log } = await load(settings);
+    assert.equal(set.count, 12);
+    assert.ok(log.warnings.some((w) => w.startsWith('could not remove ') && w.endsWith('EISDIR')),
+      log.warnings.join('\n'));
+    assert.ok(fs.statSync(path.join(dir, name)).isDirectory(), 'the folder is left alone');
+  });
+
   it('can be switched off', async () => {
     const before = fs.readdirSync(cacheDir).length;
     const result = await load({ cache: false, scale: { width: 8, height: 8 } });

@@ -97,7 +97,12 @@ export async function readCache(file: string, log: Logger, threads = 1):
 /** Logs why the cache at `file` cannot be used, and deletes it. */
 export function discardCache(file: string, problem: string, log: Logger): void {
   log.info(`cache ${file} is ${problem}; rebuilding it`);
-  fs.rmSync(file, { force: true });
+  try {
+    fs.rmSync(file, { force: true });
+  } catch (error) {
+    // Something that is not a cache (a folder) has its name: leave it; writing will warn.
+    log.warn(`could not remove ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
 }
 
 /** The whole file: mapped when the binding is built and the file system allows, else read. */

@@ -317,7 +317,8 @@ export function folderLabels(
     log.info(`labels: ${names.length} ${names.length === 1 ? 'class' : 'classes'} for ` +
       `${labelled === files.length ? 'every image' : `${labelled} of ${files.length} images`} ` +
       `from ${labelFile}` + (unused.count === 0 ? '' : `; ${unused.count} of its ` +
-      `${table.classOf.size} names match no image loaded (e.g. ${unused.examples.join(', ')})`));
+      `${table.classOf.size} names ${unused.count === 1 ? 'matches' : 'match'} no image loaded ` +
+      `(e.g. ${unused.examples.join(', ')})`));
   } else {
     const classes = folderClasses(files);
     if (classes) {

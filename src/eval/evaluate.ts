@@ -47,12 +47,15 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
       throw new UserError(`--run ${config.run} has no latent codes to evaluate (trained with ` +
         '--noinfogan, or with no categorical or continuous codes)');
     }
+    // Outputs that cannot be written are found before the work, not after it.
+    checkWritable(config.out, '--out');
+    if (config.report) checkWritable(config.report, '--report');
     const dataset = await loadEvaluationSet(config, trained, model.image, log);
     checkImageShape(dataset, model, config);
     const labels = dataset.labels;
     if (!labels) {
       throw new UserError(`${dataset.source} has no labels to evaluate against: expected MNIST ` +
-        'labels, identity sub-folders, Yale B file names, or an attribute file (--labels FILE)');
+        'labels, identity sub-folders, Yale B file names, or a label file (--labels FILE)');
     }
     const bar = log.progress('evaluate', dataset.count);
     const indices = Int32Array.from({ length: dataset.count }, (_, i) => i);
@@ -91,7 +94,8 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
  * images of its generator's size, so other images (--dataset) are resized to that size.
  */
 async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig,
-  image: { height: number; width: number }, log: Logger): Promise<ImageDataset> {
+  image: { height: number; width: number; channels: number }, log: Logger):
+  Promise<ImageDataset> {
   const folder = config.dataset ?? trained.dataset;
   const scale = trained.scale ?? (config.dataset === undefined ? undefined :
     { width: image.width, height: image.height });
@@ -101,9 +105,12 @@ async function loadEvaluationSet(config: EvaluateConfig, trained: TrainConfig,
       'give --dataset DIR', 2);
   }
   return loadDataset({
-    dataset: folder, scale, forceGrayscale: trained.forceGrayscale,
+    // A grey run scores colour images in grey, as it would have seen them.
+    dataset: folder, scale, forceGrayscale: trained.forceGrayscale || image.channels === 1,
     squash: trained.squash, maxImages: config.maxImages, seed: trained.seed,
-    cacheDir: trained.cacheDir, labels: config.labels ?? trained.labels, threads: config.threads,
+    // The run's label file belongs to its own images, not to other ones.
+    cacheDir: trained.cacheDir, threads: config.threads,
+    labels: config.labels ?? (config.dataset === undefined ? trained.labels : undefined),
   }, log);
 }
 
@@ -125,6 +132,18 @@ export function formatJson(value: unknown): string {
   const text = JSON.stringify(value, null, 2);
   const oneLine = (_: string, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`;
   return text.replace(PRIMITIVE_ARRAY, oneLine) + '\n';
+}
+
+function checkWritable(file: string, flag: string): void {
+  const probe = `${file}.probe-${process.pid}`;
+  try {
+    makeFolder(path.dirname(path.resolve(file)));
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
+  }
 }
 
 function writeOutput(file: string, text: string, flag: string): void {

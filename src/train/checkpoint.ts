@@ -176,11 +176,12 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
     .reverse();
   if (candidates.length === 0) {
     const have = listed.map((e) => e.iteration);
+    // A --checkpoint N that is not there is a bad flag value (2); no checkpoint at all is not.
     throw new UserError(iteration === undefined
       ? `no checkpoint in ${folder}; expected step-*.safetensors written by infogan train`
       : `no checkpoint for iteration ${iteration} in ${folder}` + (have.length === 0 ? '' :
         `; it has ${have.length > 6 ? `${have.slice(0, 3).join(', ')}, ..., ` +
-          have.slice(-2).join(', ') : have.join(', ')}`));
+          have.slice(-2).join(', ') : have.join(', ')}`), iteration === undefined ? 1 : 2);
   }
   const unusable: { file: string; reason: string }[] = [];
   for (const entry of candidates) {

@@ -41,11 +41,16 @@ function readJson(file: string, what: string): Record<string, unknown> {
     throw new UserError(`${file} not found: is ${path.dirname(file)} a run folder written by ` +
       `infogan train? (${what})`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch {
     throw new UserError(`${file} is not valid JSON (${what}); the run folder is damaged`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError(`${file} is damaged: expected a JSON object (${what})`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** The config a run was trained with, spec strings parsed back into layers. */
@@ -59,7 +64,7 @@ export const CONFIG_FORMAT = 2;
 export function readRunConfig(runDir: string): TrainConfig {
   const file = path.join(runDir, 'config.json');
   const { format, ...raw } = readJson(file, 'the run settings');
-  if (format !== undefined && !(Number.isInteger(format) && (format as number) >= 2 &&
+  if (format !== undefined && !(Number.isInteger(format) && (format as number) >= 1 &&
     (format as number) <= CONFIG_FORMAT)) {
     throw new UserError(`${file} has format ${JSON.stringify(format)}; this infogan reads ` +
       `formats 1-${CONFIG_FORMAT} (a newer infogan, or a damaged file)`);
@@ -88,7 +93,7 @@ export function readRunConfig(runDir: string): TrainConfig {
     throw new UserError(`${file} is damaged: ${(error as Error).message}`);
   }
   checkSavedNumbers(config, file);
-  if (format === undefined) {
+  if (format === undefined || format === 1) {
     // Rebuild a format-1 run exactly as it was trained.
     config.styleStd = 1;
     const [first, ...rest] = config.discriminator;
@@ -110,7 +115,11 @@ function checkSavedNumbers(config: TrainConfig, file: string): void {
     if (value === undefined) continue;
     const numbers = def.arity === 'any' ? value : def.arity === undefined || def.arity === 1
       ? [value] : null;
-    if (!Array.isArray(numbers)) continue;
+    if (numbers === null) continue;
+    if (!Array.isArray(numbers)) {
+      throw new UserError(`${file} is damaged: ${String(def.key)} is ${JSON.stringify(value)}, ` +
+        `expected a list of numbers for --${def.name}`);
+    }
     const rule = { integer: def.kind === 'int', min: def.min, minExclusive: def.minExclusive,
       // A saved thread count from a larger machine is held to the cores when it is used.
       max: def.key === 'threads' ? undefined : def.max };
@@ -131,6 +140,10 @@ export function loadTrainedModel(runDir: string, log: Logger, iteration?: number
   if (!fs.existsSync(runDir)) {
     throw new UserError(`--run ${runDir}: no such folder; expected a run folder written by ` +
       'infogan train', 2);
+  }
+  if (!fs.statSync(runDir).isDirectory() || !fs.existsSync(path.join(runDir, 'config.json'))) {
+    throw new UserError(`--run ${runDir}: no config.json there; expected a run folder written ` +
+      'by infogan train', 2);
   }
   const config = readRunConfig(runDir);
   const record = readModelRecord(runDir);

@@ -149,7 +149,8 @@ export function labeledBatches(dataset: ImageDataset, options: { labeled: number
   const unlabelled = classes.names.filter((_, c) => perClass[c] === 0);
   return {
     batches,
-    description: `semi-supervised: labels of ${images.length} images (${spread}) tie ` +
+    description: `semi-supervised: labels of ${plural(images.length, 'image', 'images')} ` +
+      `(${spread}) tie ` +
       `categorical code 0 to the ${classCount} classes, ${batches.size} of them per step, ` +
       `weight ${options.lambda}`,
     ...(unlabelled.length > 0 && {
