@@ -119,7 +119,7 @@ describe('a refused run', () => {
     fs.writeFileSync(blocker, 'a file where the log folder should go');
     try {
       await assert.rejects(train({ ...config, logdir: path.join(blocker, 'tb') }, new MemoryLogger()),
-        /^UserError: cannot write TensorBoard logs to \S+-blocker\/tb: .*ENOTDIR/);
+        /^UserError: cannot write TensorBoard logs to --logdir \S+-blocker\/tb \(ENOTDIR\); choose a folder you can write to$/);
     } finally {
       fs.rmSync(blocker);
     }

@@ -66,8 +66,8 @@ function batchesPerEpoch(dataset: ImageDataset, batchSize: number): number {
   return batches;
 }
 
-/** Fails before any work when the run folder cannot be written. */
-function prepareRunFolder(out: string): void {
+/** Fails before any work when the run folder (or --logdir) cannot be written. */
+function prepareRunFolder(out: string, flag = '--out', what = 'the run folder '): void {
   try {
     makeFolder(out);
     const probe = path.join(out, `.write-test-${process.pid}`);
@@ -75,7 +75,7 @@ function prepareRunFolder(out: string): void {
     fs.rmSync(probe);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot write the run folder --out ${out} (${code}); ` +
+    throw new UserError(`cannot write ${what}${flag} ${out} (${code}); ` +
       'choose a folder you can write to');
   }
 }
@@ -106,6 +106,38 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   }
   const newFolder = !fs.existsSync(config.out);
   prepareRunFolder(config.out);
+  const logdir = config.logdir;
+  const newLogdir = logdir !== undefined && !fs.existsSync(logdir);
+  if (logdir !== undefined) {
+    try {
+      prepareRunFolder(logdir, '--logdir', 'TensorBoard logs to ');
+    } catch (error) {
+      if (newFolder) removeIfEmpty(config.out);
+      throw error;
+    }
+  }
+  // Quit at once (a second Ctrl-C) before the first checkpoint: the new folder holds nothing to
+  // resume, and would only block the same --out.
+  const dropUnfinished = () => {
+    if (!fs.existsSync(path.join(checkpointFolder(config.out), 'manifest.json'))) {
+      fs.rmSync(config.out, { recursive: true, force: true });
+    }
+  };
+  if (newFolder) process.on('exit', dropUnfinished);
+  try {
+    return await trainIn(config, log, hooks, newFolder, newLogdir);
+  } finally {
+    process.off('exit', dropUnfinished);
+  }
+}
+
+async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newFolder: boolean,
+  newLogdir: boolean): Promise<TrainResult> {
+  // What this run made, while still empty: the log folder first, as it may be inside the other.
+  const dropEmpty = () => {
+    if (newLogdir) removeIfEmpty(config.logdir!);
+    if (newFolder) removeIfEmpty(config.out);
+  };
   let dataset: ImageDataset;
   let labeled: LabeledBatches | undefined;
   let state: TrainingState;
@@ -131,7 +163,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       { height: dataset.height, width: dataset.width, channels: dataset.channels });
   } catch (error) {
     // Refused before anything was written: leave no empty run folder behind.
-    if (newFolder) removeIfEmpty(config.out);
+    dropEmpty();
     throw error;
   }
   if (hooks.shouldStop?.()) {
@@ -139,7 +171,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     state.model.dispose();
     state.generatorOptimizer.dispose();
     state.discriminatorOptimizer.dispose();
-    if (newFolder) removeIfEmpty(config.out);
+    dropEmpty();
     log.info('stopped before the first step; nothing to checkpoint');
     return { iterations: state.progress.iteration, finished: 'interrupted',
       checkpoint: '', epochs: [] };
@@ -162,7 +194,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     state.model.dispose();
     state.generatorOptimizer.dispose();
     state.discriminatorOptimizer.dispose();
-    if (newFolder) removeIfEmpty(config.out);
+    dropEmpty();
     throw error;
   }
   writeFileAtomic(path.join(config.out, 'config.json'),
