@@ -168,9 +168,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
   }
   if (hooks.shouldStop?.()) {
     // Stopped while the data loaded: nothing trained, so nothing written either.
-    state.model.dispose();
-    state.generatorOptimizer.dispose();
-    state.discriminatorOptimizer.dispose();
+    disposeState(state);
     dropEmpty();
     log.info('stopped before the first step; nothing to checkpoint');
     return { iterations: state.progress.iteration, finished: 'interrupted',
@@ -191,9 +189,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
     events = tolerateDiskErrors(new EventWriter(config.logdir ??
       path.join(config.out, 'tensorboard'), { resume: Boolean(config.resume) }), log);
   } catch (error) {
-    state.model.dispose();
-    state.generatorOptimizer.dispose();
-    state.discriminatorOptimizer.dispose();
+    disposeState(state);
     dropEmpty();
     throw error;
   }
@@ -211,10 +207,14 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
     return await runEpochs(config, dataset, state, events, log, hooks, resumedFrom, labeled);
   } finally {
     events.close();
-    state.model.dispose();
-    state.generatorOptimizer.dispose();
-    state.discriminatorOptimizer.dispose();
+    disposeState(state);
   }
+}
+
+function disposeState(state: TrainingState): void {
+  state.model.dispose();
+  state.generatorOptimizer.dispose();
+  state.discriminatorOptimizer.dispose();
 }
 
 export function createTrainingState(config: TrainConfig,
