@@ -208,7 +208,9 @@ export function alignClasses(table: ClassTable, files: string[], source: string)
   const sharing = new Map<string, string[]>();
   for (const file of files) {
     const base = path.posix.basename(file);
-    sharing.set(base, [...(sharing.get(base) ?? []), file]);
+    const same = sharing.get(base);
+    if (same) same.push(file);
+    else sharing.set(base, [file]);
   }
   const used = new Set<string>();
   const perFile = files.map((file) => {
