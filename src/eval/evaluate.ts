@@ -14,7 +14,7 @@ import { loadDataset } from '../data';
 import type { ImageDataset } from '../data/types';
 import type { InfoGAN } from '../model/infogan';
 import { noGrad, setThreads } from '../torch';
-import { makeFolder, writeFileAtomic } from '../util/atomic';
+import { writeOutputFile } from '../util/atomic';
 import { UserError, type Logger } from '../util/log';
 import { traversalGrids } from '../train/grids';
 import { loadTrainedModel } from '../train/run';
@@ -48,8 +48,8 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
         '--noinfogan, or with no categorical or continuous codes)');
     }
     // Outputs that cannot be written are found before the work, not after it.
-    checkWritable(config.out, '--out');
-    if (config.report) checkWritable(config.report, '--report');
+    writeOutputFile(config.out, '', '--out', true);
+    if (config.report) writeOutputFile(config.report, '', '--report', true);
     const dataset = await loadEvaluationSet(config, trained, model.image, log);
     checkImageShape(dataset, model, config);
     const labels = dataset.labels;
@@ -74,12 +74,12 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
     log.info(`evaluated iteration ${iteration} of ${config.run} on ${dataset.count} images of ` +
       `${dataset.source}`);
     for (const line of summaryLines(evaluation.codes)) log.info(line);
-    writeOutput(config.out, formatJson(evaluation), '--out');
+    writeOutputFile(config.out, formatJson(evaluation), '--out');
     log.info(`wrote ${config.out}`);
     if (config.report) {
       // The training grids' noise (seed + 1), so the pictures match the run's grids/ folder.
       const grids = noGrad(() => traversalGrids(model, { seed: trained.seed + 1 }));
-      writeOutput(config.report, reportHtml(evaluation, grids), '--report');
+      writeOutputFile(config.report, reportHtml(evaluation, grids), '--report');
       log.info(`wrote ${config.report}`);
     }
     return evaluation;
@@ -134,24 +134,3 @@ export function formatJson(value: unknown): string {
   return text.replace(PRIMITIVE_ARRAY, oneLine) + '\n';
 }
 
-function checkWritable(file: string, flag: string): void {
-  const probe = `${file}.probe-${process.pid}`;
-  try {
-    makeFolder(path.dirname(path.resolve(file)));
-    fs.writeFileSync(probe, '');
-    fs.rmSync(probe);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
-  }
-}
-
-function writeOutput(file: string, text: string, flag: string): void {
-  try {
-    makeFolder(path.dirname(path.resolve(file)));
-    writeFileAtomic(file, text);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
-  }
-}

@@ -1,12 +1,11 @@
 /**
  * `infogan sample`: pictures from a trained run, as traversal grids or random samples.
  */
-import * as path from 'node:path';
 import { formatCodeRef, gridRows, traversalOutputPath, type CodeRef, type SampleConfig }
   from '../config/sample';
 import { noGrad, setThreads } from '../torch';
 import { UserError, type Logger } from '../util/log';
-import { makeFolder, writeFileAtomic } from '../util/atomic';
+import { writeOutputFile } from '../util/atomic';
 import { categoricalGrid, continuousGrid, randomGrid, type Grid } from './grids';
 import { loadTrainedModel } from './run';
 import type { InfoGAN } from '../model/infogan';
@@ -18,25 +17,13 @@ export function sample(config: SampleConfig, log: Logger): string[] {
   try {
     const written: string[] = [];
     for (const [file, grid] of pictures(model, config)) {
-      writeOutput(file, grid.png);
+      writeOutputFile(file, grid.png, '--out');
       log.info(`wrote ${file} (${grid.name}, ${grid.width}x${grid.height}, iteration ${iteration})`);
       written.push(file);
     }
     return written;
   } finally {
     model.dispose();
-  }
-}
-
-/** Writes one picture; a file that cannot be written is one line naming --out and why. */
-function writeOutput(file: string, png: Uint8Array): void {
-  try {
-    makeFolder(path.dirname(path.resolve(file)));
-    writeFileAtomic(file, png);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (!code) throw error;
-    throw new UserError(`cannot write --out ${file} (${code}); choose a file you can write`);
   }
 }
 

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { UserError } from './log';
+
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const temp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(temp, 'w');
@@ -49,6 +51,28 @@ export function makeFolder(folder: string): void {
     const error: NodeJS.ErrnoException = new Error(`ENOTDIR: not a directory, mkdir '${folder}'`);
     error.code = 'ENOTDIR';
     throw error;
+  }
+}
+
+/**
+ * Writes an output the user named by `flag` (atomically, making its folder); a disk error is one
+ * line naming the flag, the file and the errno. `probe` only checks, before the work, that it could.
+ */
+export function writeOutputFile(file: string, data: Uint8Array | string, flag: string,
+  probe = false): void {
+  try {
+    makeFolder(path.dirname(path.resolve(file)));
+    if (probe) {
+      const test = `${file}.probe-${process.pid}`;
+      fs.writeFileSync(test, '');
+      fs.rmSync(test);
+    } else {
+      writeFileAtomic(file, data);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
   }
 }
 
