@@ -404,6 +404,12 @@ describe('configDifferences and resumeTrainConfig', () => {
     assert.equal(resumed.threads, os.availableParallelism());
   });
 
+  it('prints as this command asks, whatever the run was started with', () => {
+    const quietRun = { ...saved, quiet: true };
+    assert.equal(resumeTrainConfig(quietRun, parsed(['--resume', 'runs/moved'])).quiet, false);
+    assert.equal(resumeTrainConfig(saved, parsed(['--resume', 'runs/moved', '--quiet'])).quiet, true);
+  });
+
   it('refuses a given flag that would change the model or data', () => {
     assertUsageError(
       () =>

@@ -727,6 +727,9 @@ export function resumeTrainConfig(
   // count sums in a different order and the run would no longer continue bit for bit.
   const takeCurrent = [...given, 'resume' as const];
   for (const key of takeCurrent) Object.assign(merged, { [key]: current[key] });
+  // How much this command prints is its own business, not the run's.
+  merged.quiet = current.quiet;
+  merged.debug = current.debug;
   merged.out = given.has('out') ? current.out : (current.resume ?? saved.out);
   if (!given.has('logdir')) merged.logdir = path.join(merged.out, 'tensorboard');
   return merged;

@@ -213,6 +213,10 @@ describe('resuming with fewer --epochs than done', () => {
         error.message === `--epochs 1: ${config.out} has trained 2 epochs (iteration 16); ` +
           'give --epochs 3 or more to train on');
     assert.equal(fs.readFileSync(path.join(config.out, 'config.json'), 'utf8'), saved);
+    const log = new MemoryLogger();
+    await train({ ...config, resume: config.out }, log);
+    assert.ok(log.lines.includes(`${config.out} has trained its 2 epochs (iteration 16); give ` +
+      '--epochs 3 or more to train on'), log.lines.join('\n'));
   });
 });
 

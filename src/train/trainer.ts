@@ -258,7 +258,12 @@ function resume(state: TrainingState, config: TrainConfig, log: Logger): string 
     throw new UserError(`--epochs ${config.epochs}: ${config.resume} ${done} (iteration ` +
       `${iteration}); give --epochs ${epoch + 1} or more to train on`, 2);
   }
-  log.info(`resumed from ${checkpoint.file}: iteration ${iteration}, epoch ${epoch + 1}`);
+  if (config.epochs === epoch) {
+    log.info(`${config.resume} has trained its ${epoch} epochs (iteration ${iteration}); give ` +
+      `--epochs ${epoch + 1} or more to train on`);
+  } else {
+    log.info(`resumed from ${checkpoint.file}: iteration ${iteration}, epoch ${epoch + 1}`);
+  }
   return checkpoint.file;
 }
 
