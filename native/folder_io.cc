@@ -93,6 +93,28 @@ bool Utf16Less(const std::string& a, const std::string& b) {
   return a.size() < b.size();
 }
 
+// The first eight bytes of `name` ranked by Utf16Rank, as one big-endian number: two names
+// whose numbers differ sort as the numbers do (a shorter name is padded with zeros, a byte no
+// name holds). Sorting a folder's names compares these first and rarely the names themselves.
+uint64_t SortPrefix(const std::string& name) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; i++)
+    prefix = (prefix << 8) | (i < name.size() ? uint64_t(Utf16Rank(uint8_t(name[i]))) : 0);
+  return prefix;
+}
+
+// The indices of `keys`, ordered as JavaScript orders the strings.
+std::vector<size_t> SortedOrder(const std::vector<std::string>& keys) {
+  std::vector<std::pair<uint64_t, size_t>> ranked(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) ranked[i] = {SortPrefix(keys[i]), i};
+  std::sort(ranked.begin(), ranked.end(), [&keys](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : Utf16Less(keys[a.second], keys[b.second]);
+  });
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < keys.size(); i++) order[i] = ranked[i].second;
+  return order;
+}
+
 // Files a folder must hold before their stats are shared among threads: below it, starting the
 // threads costs more than they save.
 constexpr size_t kParallelStatFiles = 512;
@@ -116,9 +138,13 @@ class FolderWalk {
       const std::pair<std::string, std::string> link = linked_[i];  // Visit may add more
       if (!Visit(link.first, link.second)) return false;
     }
-    std::sort(files_.begin(), files_.end(), [](const ListedFile& a, const ListedFile& b) {
+    // Each folder lists its entries in order (see Visit); only files reached through links to
+    // folders can be out of place.
+    const auto less = [](const ListedFile& a, const ListedFile& b) {
       return Utf16Less(a.relative, b.relative);
-    });
+    };
+    if (!std::is_sorted(files_.begin(), files_.end(), less))
+      std::sort(files_.begin(), files_.end(), less);
     return true;
   }
 
@@ -130,7 +156,9 @@ class FolderWalk {
     return folder == "/" ? folder + name : folder + "/" + name;
   }
 
-  // Lists `folder` (shown to the user as `prefix`), then its real sub-folders in the order found.
+  // Lists `folder` (shown to the user as `prefix`): its files and real sub-folders, in the order
+  // of their relative paths. A sub-folder's key is its name and '/', which sorts against its
+  // siblings as every path under it does, so visiting the keys in order lists the tree in order.
   bool Visit(const std::string& folder, const std::string& prefix) {
     const int descriptor = open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (descriptor < 0) return Fail(folder, errno);
@@ -149,28 +177,38 @@ class FolderWalk {
       close(descriptor);
       return Fail(folder, errno);
     }
-    std::vector<std::string> folders, regular;
+    std::vector<std::string> keys;
     bool ok = true;
     holds_excluded_ = excluded_parents_.count(folder) > 0;
     errno = 0;
     while (const dirent* entry = readdir(listing)) {
-      ok = Add(descriptor, folder, prefix, entry->d_name, entry->d_type, folders, regular);
+      ok = Add(descriptor, folder, prefix, entry->d_name, entry->d_type, keys);
       if (!ok) break;
       errno = 0;
     }
     if (ok && errno != 0) ok = Fail(folder, errno);
-    if (ok) ok = StatFiles(descriptor, folder, prefix, regular);
+    std::vector<struct stat> infos;
+    std::vector<int> codes;
+    if (ok) StatFiles(descriptor, keys, infos, codes);
     closedir(listing);
-    for (size_t i = 0; ok && i < folders.size(); i++)
-      ok = Visit(Join(folder, folders[i].c_str()), prefix + folders[i] + "/");
+    for (size_t i : ok ? SortedOrder(keys) : std::vector<size_t>()) {
+      const std::string& key = keys[i];
+      if (key.back() == '/') {
+        ok = Visit(Join(folder, key.substr(0, key.size() - 1).c_str()), prefix + key);
+      } else if (codes[i] == 0) {
+        files_.push_back({prefix + key, double(infos[i].st_size), MtimeMs(infos[i])});
+      } else if (codes[i] != ENOENT) {  // ENOENT: removed since it was listed
+        ok = Fail(Join(folder, key.c_str()), codes[i]);
+      }
+      if (!ok) break;
+    }
     return ok;
   }
 
-  // Sorts one directory entry into a sub-folder to visit, a regular file to stat, or nothing;
-  // a link is followed (and a dangling one left out) here.
+  // Adds one directory entry to `keys` (a sub-folder as its name and '/', a regular file as its
+  // name) or leaves it out; a link is followed (and a dangling one left out) here.
   bool Add(int directory, const std::string& folder, const std::string& prefix, const char* name,
-           unsigned char type, std::vector<std::string>& folders,
-           std::vector<std::string>& regular) {
+           unsigned char type, std::vector<std::string>& keys) {
     if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return true;
     if (holds_excluded_ && excluded_.count(Join(folder, name))) return true;
     struct stat info;
@@ -184,28 +222,28 @@ class FolderWalk {
       if (S_ISDIR(info.st_mode)) {
         if (name[0] != '.') linked_.emplace_back(Join(folder, name), prefix + name + "/");
         return true;
-      } else if (S_ISREG(info.st_mode)) {
-        files_.push_back({prefix + name, double(info.st_size), MtimeMs(info)});
-        return true;
       }
+      if (S_ISREG(info.st_mode)) type = DT_REG;  // stat-ed again with the others, links followed
     }
-    if (type == DT_DIR && name[0] != '.') folders.emplace_back(name);  // not .git, .cache
-    if (type == DT_REG) regular.emplace_back(name);
+    if (type == DT_DIR && name[0] != '.') keys.push_back(std::string(name) + '/');  // not .git
+    if (type == DT_REG) keys.emplace_back(name);
     return true;
   }
 
-  // Stats the regular files `names` of one folder, on several threads when there are many.
-  bool StatFiles(int directory, const std::string& folder, const std::string& prefix,
-                 const std::vector<std::string>& names) {
-    std::vector<struct stat> infos(names.size());
-    std::vector<int> codes(names.size(), 0);  // errno of each failed stat
+  // Stats the files among `keys` (those not ending in '/'), following links, on several threads
+  // when there are many: infos[i] for keys[i], or codes[i] the errno of its failed stat.
+  void StatFiles(int directory, const std::vector<std::string>& keys,
+                 std::vector<struct stat>& infos, std::vector<int>& codes) {
+    infos.resize(keys.size());
+    codes.assign(keys.size(), 0);
     std::atomic<size_t> next{0};
     auto work = [&] {
-      for (size_t i = next++; i < names.size(); i = next++) {
-        if (fstatat(directory, names[i].c_str(), &infos[i], 0) != 0) codes[i] = errno;
+      for (size_t i = next++; i < keys.size(); i = next++) {
+        if (keys[i].back() != '/' && fstatat(directory, keys[i].c_str(), &infos[i], 0) != 0)
+          codes[i] = errno;
       }
     };
-    const size_t helpers = names.size() < kParallelStatFiles ? 0 : size_t(threads_ - 1);
+    const size_t helpers = keys.size() < kParallelStatFiles ? 0 : size_t(threads_ - 1);
     std::vector<std::thread> threads;
     for (size_t t = 0; t < helpers; t++) {
       try {
@@ -216,12 +254,6 @@ class FolderWalk {
     }
     work();
     for (std::thread& thread : threads) thread.join();
-    for (size_t i = 0; i < names.size(); i++) {
-      if (codes[i] == ENOENT) continue;  // removed since it was listed
-      if (codes[i] != 0) return Fail(Join(folder, names[i].c_str()), codes[i]);
-      files_.push_back({prefix + names[i], double(infos[i].st_size), MtimeMs(infos[i])});
-    }
-    return true;
   }
 
   bool Fail(const std::string& path, int code) {
@@ -393,58 +425,6 @@ Napi::Value ReadHeads(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Mapping: a whole file as an ArrayBuffer, without reading it into fresh memory.
-
-struct Mapping {
-  void* address;
-  size_t length;
-};
-
-// mapFile(path) -> ArrayBuffer over the file's bytes, private to this process: writes to it are
-// copied on write and never reach the file. Unmapped when the buffer is collected.
-//
-// The pages are the page cache's own, mapped all at once (one call instead of a fault per few
-// pages), then made writable, which copies a page only when it is written.
-Napi::Value MapFile(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString())
-    throw Napi::TypeError::New(env, "expected (path: string)");
-  const std::string path = info[0].As<Napi::String>().Utf8Value();
-  const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (descriptor < 0) throw Napi::Error::New(env, "cannot open " + path + ": " + ErrnoText(errno));
-  struct stat file;
-  if (fstat(descriptor, &file) != 0) {
-    const int code = errno;
-    close(descriptor);
-    throw Napi::Error::New(env, "cannot read " + path + ": " + ErrnoText(code));
-  }
-  if (file.st_size == 0) {
-    close(descriptor);
-    return Napi::ArrayBuffer::New(env, 0);
-  }
-  const size_t length = size_t(file.st_size);
-  // Not MAP_POPULATE: the checksum's threads fault the pages in, not this (JavaScript) thread.
-  void* address = mmap(nullptr, length, PROT_READ, MAP_PRIVATE, descriptor, 0);
-  int code = errno;
-  close(descriptor);  // the mapping keeps the file
-  if (address != MAP_FAILED && mprotect(address, length, PROT_READ | PROT_WRITE) != 0) {
-    code = errno;
-    munmap(address, length);
-    address = MAP_FAILED;
-  }
-  if (address == MAP_FAILED)
-    throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
-  auto* mapping = new Mapping{address, length};
-  return Napi::ArrayBuffer::New(
-      env, address, length,
-      [](Napi::Env, void*, Mapping* done) {
-        munmap(done->address, done->length);
-        delete done;
-      },
-      mapping);
-}
-
-// ---------------------------------------------------------------------------------------------
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of each block of a buffer. The SSE 4.2
 // and ARMv8 instructions take 8 bytes a cycle when three blocks are summed side by side (one
 // alone waits on the instruction's latency); other CPUs use a table, a byte at a time.
@@ -548,99 +528,180 @@ void ParallelBlockCrcs(const uint8_t* data, size_t length, size_t block, uint32_
   for (auto& helper : helpers) helper.join();
 }
 
+// The block-checksum routine this CPU runs fastest.
+void (*BlockCrcRoutine())(const uint8_t*, size_t, size_t, uint32_t*) {
+  static const bool hardware = HasCrcInstructions();
+  return hardware ? HardwareBlockCrcs : SoftwareBlockCrcs;
+}
+
+size_t BlockArgument(Napi::Env env, const Napi::Value& value) {
+  const int64_t block = value.IsNumber() ? value.As<Napi::Number>().Int64Value() : 0;
+  if (block < 8 || block % 8 != 0)
+    throw Napi::RangeError::New(env, "block must be a positive multiple of 8");
+  return size_t(block);
+}
+
+// A thread count argument; absent means 1.
+size_t ThreadsArgument(Napi::Env env, const Napi::Value& value) {
+  const int64_t threads = value.IsNumber() ? value.As<Napi::Number>().Int64Value() : 1;
+  if (threads < 1 || threads > 256)
+    throw Napi::RangeError::New(env, "threads must be between 1 and 256");
+  return size_t(threads);
+}
+
 // crc32cBlocks(bytes: Uint8Array, block, threads = 1) -> Uint32Array: the CRC-32C of each `block`
 // bytes (the last block may be shorter), the blocks shared out over `threads` threads.
 Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsNumber() ||
+  if (info.Length() < 2 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw Napi::TypeError::New(env, "expected (bytes: Uint8Array, block: number)");
-  const int64_t block = info[1].As<Napi::Number>().Int64Value();
-  if (block < 8 || block % 8 != 0)
-    throw Napi::RangeError::New(env, "block must be a positive multiple of 8");
+  const size_t block = BlockArgument(env, info[1]);
+  const size_t threads = ThreadsArgument(env, info[2]);
   auto bytes = info[0].As<Napi::Uint8Array>();
   const size_t length = bytes.ByteLength();
-  const size_t count = (length + size_t(block) - 1) / size_t(block);
-  auto crcs = Napi::Uint32Array::New(env, count);
-  int64_t threads = 1;
-  if (info.Length() >= 3 && info[2].IsNumber()) threads = info[2].As<Napi::Number>().Int64Value();
-  if (threads < 1 || threads > 256)
-    throw Napi::RangeError::New(env, "threads must be between 1 and 256");
-  static const bool hardware = HasCrcInstructions();
-  ParallelBlockCrcs(bytes.Data(), length, size_t(block), crcs.Data(), size_t(threads),
-                    hardware ? HardwareBlockCrcs : SoftwareBlockCrcs);
+  auto crcs = Napi::Uint32Array::New(env, (length + block - 1) / block);
+  ParallelBlockCrcs(bytes.Data(), length, block, crcs.Data(), threads, BlockCrcRoutine());
   return crcs;
 }
 
-
-// The pixels of a cache are summed on the thread pool while the JavaScript thread reads the
-// cache's header and the folder is listed: a cache hit waits for the slower of the three.
-class CrcWorker : public Napi::AsyncWorker {
+// ---------------------------------------------------------------------------------------------
+// A mapped file: a whole file in memory without reading it into fresh memory, private to this
+// process (writes are copied on write and never reach the file).
+//
+// JavaScript reads pieces of it (a header, checksums of a range) and takes the whole as an
+// ArrayBuffer only once it has decided to keep it. V8 counts an ArrayBuffer's bytes as memory
+// of its own from the moment it exists, and a buffer of a few hundred megabytes makes it collect
+// garbage at every allocation that follows until it is promoted; taken last, it costs one
+// collection at most, and a cache found stale or damaged costs none.
+class MappedFile : public Napi::ObjectWrap<MappedFile> {
  public:
-  CrcWorker(Napi::Env env, Napi::Uint8Array bytes, size_t block, size_t threads)
-      : Napi::AsyncWorker(env, "infogan:crc32cBlocks"),
-        bytes_(Napi::Persistent(bytes)),  // keeps the buffer alive until the sums are done
-        data_(bytes.Data()),
-        length_(bytes.ByteLength()),
-        block_(block),
-        threads_(threads),
-        crcs_((length_ + block - 1) / block),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    static const bool hardware = HasCrcInstructions();
-    ParallelBlockCrcs(data_, length_, block_, crcs_.data(), threads_,
-                      hardware ? HardwareBlockCrcs : SoftwareBlockCrcs);
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "MappedFile",
+                       {InstanceAccessor<&MappedFile::ByteLength>("byteLength"),
+                        InstanceMethod<&MappedFile::Read>("read"),
+                        InstanceMethod<&MappedFile::Crc32cBlocks>("crc32cBlocks"),
+                        InstanceMethod<&MappedFile::Take>("take"),
+                        InstanceMethod<&MappedFile::Close>("close")});
   }
 
-  void OnOK() override {
-    auto crcs = Napi::Uint32Array::New(Env(), crcs_.size());
-    std::copy(crcs_.begin(), crcs_.end(), crcs.Data());
-    deferred_.Resolve(crcs);
+  // new MappedFile(path): the pages are the page cache's own, faulted in by whichever thread
+  // first reads them (the checksum's, several at once), and writable, which copies a page only
+  // when it is written.
+  explicit MappedFile(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MappedFile>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString())
+      throw Napi::TypeError::New(env, "expected (path: string)");
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (descriptor < 0)
+      throw Napi::Error::New(env, "cannot open " + path + ": " + ErrnoText(errno));
+    struct stat file;
+    if (fstat(descriptor, &file) != 0) {
+      const int code = errno;
+      close(descriptor);
+      throw Napi::Error::New(env, "cannot read " + path + ": " + ErrnoText(code));
+    }
+    length_ = size_t(file.st_size);
+    if (length_ == 0) {
+      close(descriptor);
+      return;
+    }
+    void* address = mmap(nullptr, length_, PROT_READ, MAP_PRIVATE, descriptor, 0);
+    int code = errno;
+    close(descriptor);  // the mapping keeps the file
+    if (address != MAP_FAILED && mprotect(address, length_, PROT_READ | PROT_WRITE) != 0) {
+      code = errno;
+      munmap(address, length_);
+      address = MAP_FAILED;
+    }
+    if (address == MAP_FAILED)
+      throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
+    address_ = static_cast<uint8_t*>(address);
   }
 
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  ~MappedFile() override { Unmap(); }
 
  private:
-  Napi::Reference<Napi::Uint8Array> bytes_;
-  const uint8_t* data_;
-  size_t length_;
-  size_t block_;
-  size_t threads_;
-  std::vector<uint32_t> crcs_;
-  Napi::Promise::Deferred deferred_;
-};
+  Napi::Value ByteLength(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(length_));
+  }
 
-// crc32cBlocksAsync(bytes, block, threads) -> Promise<Uint32Array>: crc32cBlocks off the
-// JavaScript thread. `bytes` must not change until the promise settles.
-Napi::Value Crc32cBlocksAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsNumber() ||
-      !info[2].IsNumber() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(env, "expected (bytes: Uint8Array, block: number, threads)");
-  const int64_t block = info[1].As<Napi::Number>().Int64Value();
-  if (block < 8 || block % 8 != 0)
-    throw Napi::RangeError::New(env, "block must be a positive multiple of 8");
-  const int64_t threads = info[2].As<Napi::Number>().Int64Value();
-  if (threads < 1 || threads > 256)
-    throw Napi::RangeError::New(env, "threads must be between 1 and 256");
-  auto* worker = new CrcWorker(env, info[0].As<Napi::Uint8Array>(), size_t(block),
-                               size_t(threads));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
-}
+  // read(offset, length) -> Uint8Array: a copy of those bytes.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    const auto [offset, length] = Range(info);
+    auto bytes = Napi::Uint8Array::New(info.Env(), length);
+    if (length > 0) std::memcpy(bytes.Data(), address_ + offset, length);
+    return bytes;
+  }
+
+  // crc32cBlocks(offset, length, block, threads) -> Uint32Array: as the function crc32cBlocks,
+  // of those bytes.
+  Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto [offset, length] = Range(info);
+    const size_t block = BlockArgument(env, info[2]);
+    const size_t threads = ThreadsArgument(env, info[3]);
+    auto crcs = Napi::Uint32Array::New(env, (length + block - 1) / block);
+    ParallelBlockCrcs(address_ + offset, length, block, crcs.Data(), threads, BlockCrcRoutine());
+    return crcs;
+  }
+
+  // take() -> ArrayBuffer over the whole file, unmapped when it is collected. The MappedFile is
+  // spent: reading it again throws.
+  Napi::Value Take(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (spent_) throw Napi::Error::New(env, "the mapped file was already taken or closed");
+    spent_ = true;
+    if (address_ == nullptr) return Napi::ArrayBuffer::New(env, 0);
+    auto* mapping = new std::pair<uint8_t*, size_t>(address_, length_);
+    address_ = nullptr;
+    return Napi::ArrayBuffer::New(
+        env, mapping->first, mapping->second,
+        [](Napi::Env, void*, std::pair<uint8_t*, size_t>* done) {
+          munmap(done->first, done->second);
+          delete done;
+        },
+        mapping);
+  }
+
+  // close(): unmaps now rather than when the object is collected.
+  void Close(const Napi::CallbackInfo&) {
+    spent_ = true;
+    Unmap();
+  }
+
+  // The (offset, length) of info[0], info[1], checked against the file.
+  std::pair<size_t, size_t> Range(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (spent_) throw Napi::Error::New(env, "the mapped file was already taken or closed");
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "expected (offset: number, length: number)");
+    const double offset = info[0].As<Napi::Number>().DoubleValue();
+    const double length = info[1].As<Napi::Number>().DoubleValue();
+    if (!(offset >= 0 && length >= 0 && offset + length <= double(length_)) ||
+        offset != double(size_t(offset)) || length != double(size_t(length)))
+      throw Napi::RangeError::New(env, "range outside the mapped file");
+    return {size_t(offset), size_t(length)};
+  }
+
+  void Unmap() {
+    if (address_ != nullptr) munmap(address_, length_);
+    address_ = nullptr;
+  }
+
+  uint8_t* address_ = nullptr;
+  size_t length_ = 0;
+  bool spent_ = false;
+};
 
 }  // namespace
 
 void RegisterFolderIo(Napi::Env env, Napi::Object exports) {
   exports.Set("listFolder", Napi::Function::New(env, ListFolder));
   exports.Set("readHeads", Napi::Function::New(env, ReadHeads));
-  exports.Set("mapFile", Napi::Function::New(env, MapFile));
+  exports.Set("MappedFile", MappedFile::Define(env));
   exports.Set("crc32cBlocks", Napi::Function::New(env, Crc32cBlocks));
-  exports.Set("crc32cBlocksAsync", Napi::Function::New(env, Crc32cBlocksAsync));
 }
 
 }  // namespace infogan

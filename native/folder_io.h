@@ -6,7 +6,7 @@
 
 namespace infogan {
 
-// Adds listFolder, readHeads, mapFile and crc32cBlocks to `exports`.
+// Adds listFolder, readHeads, crc32cBlocks and the class MappedFile to `exports`.
 void RegisterFolderIo(Napi::Env env, Napi::Object exports);
 
 }  // namespace infogan

@@ -116,16 +116,16 @@ describe('decoded-set cache', () => {
 
   it('reads the cache where it cannot be mapped', { skip: !imageBinding() }, async () => {
     const mapped = (await load()).set.pixels;
-    const mapFile = mock.method(imageBinding()!, 'mapFile', () => {
+    const mapping = mock.method(imageBinding()!, 'MappedFile', function refuse() {
       throw new Error('cannot map: No such device');
     });
     try {
       const read = await load();
       assert.equal(read.fromCache, true);
-      assert.equal(mapFile.mock.callCount(), 1);
+      assert.equal(mapping.mock.callCount(), 1);
       assert.deepEqual(read.set.pixels, mapped);
     } finally {
-      mapFile.mock.restore();
+      mapping.mock.restore();
     }
   });
 

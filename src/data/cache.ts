@@ -3,19 +3,23 @@
  * a fraction of a second instead of decoding every file again.
  *
  * File layout (one file per folder and preprocessing settings):
- *   bytes 0-7    magic `IGANDS03`
+ *   bytes 0-7    magic `IGANDS04`
  *   bytes 8-11   header length H, uint32 little-endian
  *   bytes 12-15  checksum of the header (checksum.ts), uint32 little-endian
  *   bytes 16-19  checksum of the payload, uint32 little-endian
  *   bytes 20-43  zero
- *   bytes 44..   header: UTF-8 JSON (CacheHeader; the labels' typed arrays as base64)
+ *   bytes 44..   header, H bytes: a uint32 little-endian J, J bytes of UTF-8 JSON (CacheHeader),
+ *                then the blobs the JSON's bulky values were moved to, which it locates by
+ *                [offset, length]: the file list as UTF-8 joined by '\0', and the labels' typed
+ *                arrays as their bytes
  *   then         payload: the pixels, [count, height, width, channels] uint8
  * A cache is used only when both checksums hold and its key (file list and settings) matches.
  *
- * With the native binding the file is mapped, not read: the pixels handed out are the page
- * cache's own pages, copied only where something writes to them. A cache file is therefore never
- * changed in place (writeCache writes a new file and renames it over the old), since a mapped file
- * cut short under a reader would crash it.
+ * With the native binding the file is mapped, not read (MappedFile): the header is copied out of
+ * the mapping, the payload is summed where it lies, and the pixels handed out are the page cache's
+ * own pages, copied only where something writes to them. A cache file is therefore never changed
+ * in place (writeCache writes a new file and renames it over the old), since a mapped file cut
+ * short under a reader would crash it.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -23,11 +27,11 @@ import * as path from 'node:path';
 
 import { makeFolder } from '../util/atomic';
 import type { Logger } from '../util/log';
-import { checksum, checksumAsync } from './checksum';
-import { imageBinding } from './native';
+import { CHECKSUM_BLOCK, checksum, checksumOfBlocks } from './checksum';
+import { imageBinding, type MappedFile } from './native';
 import type { DatasetLabels } from './types';
 
-const MAGIC = Buffer.from('IGANDS03', 'ascii');
+const MAGIC = Buffer.from('IGANDS04', 'ascii');
 const PREFIX_BYTES = 44;
 
 /** What a cache holds besides the pixels. */
@@ -62,9 +66,20 @@ export interface FileStamp {
   mtimeMs: number;
 }
 
-/** A cache's header and pixels. */
+/** A cache's header and pixels, as written. */
 export interface CachedSet extends CacheHeader {
   pixels: Uint8Array;
+}
+
+/** A cache found intact: its header, and its pixels once the caller keeps the set. */
+export interface OpenedCache extends CacheHeader {
+  /**
+   * The pixels (with the binding, a view of the mapped file), once. Take them last: V8 counts
+   * them as its own memory from then on, and collects garbage early at the allocations after.
+   */
+  takePixels(): Uint8Array;
+  /** Lets go of the file without taking the pixels (a stale cache). */
+  release(): void;
 }
 
 /** SHA-256 of everything given, as hex; strings are hashed as UTF-8 with a separator. */
@@ -76,16 +91,15 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
 
 /**
  * The cache at `file` if it exists and is intact, whatever its key: the caller compares keys (and
- * calls discardCache on a mismatch). A damaged cache is logged in one line and deleted (it is
- * rebuilt, never trusted); the result is then undefined, as when there is none. The pixels'
- * checksum is computed on `threads` threads off the JavaScript thread.
+ * calls release and discardCache on a mismatch). A damaged cache is logged in one line and
+ * deleted (it is rebuilt, never trusted); the result is then undefined, as when there is none.
+ * The pixels' checksum is computed on `threads` threads, this one among them.
  */
-export async function readCache(file: string, log: Logger, threads = 1):
-  Promise<CachedSet | undefined> {
-  let result: CachedSet | string;
+export function readCache(file: string, log: Logger, threads = 1): OpenedCache | undefined {
+  let result: OpenedCache | string;
   try {
     if (!fs.existsSync(file)) return undefined;
-    result = await readVerified(fileBytes(file), threads);
+    result = readVerified(openFile(file), threads);
   } catch (error) {
     result = `unreadable (${(error as Error).message})`;
   }
@@ -105,52 +119,84 @@ export function discardCache(file: string, problem: string, log: Logger): void {
   }
 }
 
-/** The whole file: mapped when the binding is built and the file system allows, else read. */
-function fileBytes(file: string): Uint8Array {
+/** A cache file's bytes, read piece by piece. */
+interface CacheFile {
+  length: number;
+  /** The `length` bytes at `offset`, a copy or a view. */
+  read(offset: number, length: number): Uint8Array;
+  /** The cache checksum of the `length` bytes at `offset`. */
+  checksum(offset: number, length: number, threads: number): number;
+  /** The bytes from `offset` to the end, for keeps. */
+  take(offset: number): Uint8Array;
+  close(): void;
+}
+
+/** The file, mapped when the binding is built and the file system allows, else read. */
+function openFile(file: string): CacheFile {
   const native = imageBinding();
+  let mapped: MappedFile | undefined;
   try {
-    if (native) return new Uint8Array(native.mapFile(file));
+    if (native) mapped = new native.MappedFile(file);
   } catch {
     // Read it instead; if it cannot be read either, that error is the one reported.
   }
-  return fs.readFileSync(file);
+  if (mapped) {
+    const map = mapped;
+    return {
+      length: map.byteLength,
+      read: (offset, length) => map.read(offset, length),
+      checksum: (offset, length, threads) =>
+        checksumOfBlocks(map.crc32cBlocks(offset, length, CHECKSUM_BLOCK, threads)),
+      take: (offset) => new Uint8Array(map.take(), offset),
+      close: () => map.close(),
+    };
+  }
+  const bytes = fs.readFileSync(file);
+  const view = (offset: number, length: number) =>
+    new Uint8Array(bytes.buffer, bytes.byteOffset + offset, length);
+  return {
+    length: bytes.length,
+    read: view,
+    checksum: (offset, length, threads) => checksum(view(offset, length), threads),
+    take: (offset) => view(offset, bytes.length - offset),
+    close: () => undefined,
+  };
 }
 
-/** The cached set in `bytes`, or a string saying why it cannot be used. */
-async function readVerified(bytes: Uint8Array, threads: number): Promise<CachedSet | string> {
-  if (bytes.length < PREFIX_BYTES) return `damaged (only ${bytes.length} bytes)`;
-  const prefix = Buffer.from(bytes.buffer, bytes.byteOffset, PREFIX_BYTES);
+/** The cache in `file` (closed unless it is returned), or a string saying why it is unusable. */
+function readVerified(file: CacheFile, threads: number): OpenedCache | string {
+  let result: OpenedCache | string = 'unreadable';
+  try {
+    result = verify(file, threads);
+    return result;
+  } finally {
+    if (typeof result === 'string') file.close();
+  }
+}
+
+function verify(file: CacheFile, threads: number): OpenedCache | string {
+  if (file.length < PREFIX_BYTES) return `damaged (only ${file.length} bytes)`;
+  const prefixBytes = file.read(0, PREFIX_BYTES);
+  const prefix = Buffer.from(prefixBytes.buffer, prefixBytes.byteOffset, PREFIX_BYTES);
   const magic = prefix.subarray(0, MAGIC.length);
   if (!magic.equals(MAGIC)) {
     const ours = magic.subarray(0, 6).equals(MAGIC.subarray(0, 6));
     return ours ? `from another infogan version (${magic})` : 'not an infogan cache (bad magic)';
   }
   const headerBytes = prefix.readUInt32LE(8);
-  if (headerBytes > bytes.length - PREFIX_BYTES)
+  if (headerBytes > file.length - PREFIX_BYTES)
     return `damaged (header of ${headerBytes} bytes overruns the file)`;
-  const header = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
-  // The payload is a view of `bytes` (a plain Uint8Array, as a decoded set's), never a copy;
-  // it is summed on other threads while this one checks and parses the header.
-  const start = bytes.byteOffset + PREFIX_BYTES + headerBytes;
-  const pixels = new Uint8Array(bytes.buffer, start, bytes.byteOffset + bytes.length - start);
-  const pixelSum = checksumAsync(pixels, threads);
-  if (checksum(header) !== prefix.readUInt32LE(12)) {
-    await pixelSum;
+  const header = file.read(PREFIX_BYTES, headerBytes);
+  if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
+  const start = PREFIX_BYTES + headerBytes;
+  const pixelBytes = file.length - start;
+  if (file.checksum(start, pixelBytes, threads) !== prefix.readUInt32LE(16))
     return 'damaged (checksum mismatch)';
-  }
-  const text = Buffer.from(header.buffer, header.byteOffset, header.length).toString('utf8');
-  let parsed: CacheHeader;
-  try {
-    parsed = JSON.parse(text) as CacheHeader;
-  } finally {
-    await pixelSum.catch(() => undefined);
-  }
-  if (parsed.labels) parsed.labels = typedArraysFromBase64(parsed.labels);
-  if (await pixelSum !== prefix.readUInt32LE(16)) return 'damaged (checksum mismatch)';
-  const expected = parsed.count * parsed.height * parsed.width * parsed.channels;
-  if (pixels.length !== expected)
-    return `damaged (${pixels.length} pixel bytes, expected ${expected})`;
-  return { ...parsed, pixels };
+  const fields = decodeHeader(header);
+  if (typeof fields === 'string') return `damaged (${fields})`;
+  const expected = fields.count * fields.height * fields.width * fields.channels;
+  if (pixelBytes !== expected) return `damaged (${pixelBytes} pixel bytes, expected ${expected})`;
+  return { ...fields, takePixels: () => file.take(start), release: () => file.close() };
 }
 
 /**
@@ -160,7 +206,7 @@ async function readVerified(bytes: Uint8Array, threads: number): Promise<CachedS
 export function writeCache(file: string, set: CachedSet, log: Logger): void {
   const { key, count, height, width, channels, files, notes, labels, pixels } = set;
   const fields: CacheHeader = { key, count, height, width, channels, files, notes, labels };
-  const header = Buffer.from(JSON.stringify(fields, typedArrayToBase64), 'utf8');
+  const header = encodeHeader(fields);
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(header.length, 8);
@@ -195,27 +241,66 @@ function writeAll(descriptor: number, bytes: Uint8Array): void {
 const TYPED_ARRAYS = { Int8Array, Int32Array, Float32Array };
 type TypedArrayName = keyof typeof TYPED_ARRAYS;
 
-/** JSON.stringify replacer: a typed array (the labels' values) as its name and base64 bytes. */
-function typedArrayToBase64(_key: string, value: unknown): unknown {
-  const name = ArrayBuffer.isView(value) && value.constructor.name;
-  if (!name || !Object.hasOwn(TYPED_ARRAYS, name)) return value;
-  const { buffer, byteOffset, byteLength } = value as ArrayBufferView;
-  const base64 = Buffer.from(buffer, byteOffset, byteLength).toString('base64');
-  return { typedArray: name, base64 };
+/** Where a blob lies among the header's blobs: [offset, length]. */
+type BlobPlace = [number, number];
+
+/**
+ * The header's bytes: the fields as JSON, with the file list and every typed array (the labels'
+ * values) moved out to blobs after it, where reading them back needs no parsing.
+ */
+function encodeHeader(fields: CacheHeader): Buffer {
+  const blobs: Uint8Array[] = [];
+  let blobBytes = 0;
+  const place = (bytes: Uint8Array): BlobPlace => {
+    blobs.push(bytes);
+    blobBytes += bytes.length;
+    return [blobBytes - bytes.length, bytes.length];
+  };
+  const { files, ...rest } = fields;
+  const placed = { ...rest, files: { text: place(Buffer.from(files.join('\0'), 'utf8')) } };
+  const json = Buffer.from(JSON.stringify(placed, (_key, value: unknown) => {
+    const name = ArrayBuffer.isView(value) && value.constructor.name;
+    if (!name || !Object.hasOwn(TYPED_ARRAYS, name)) return value;
+    const { buffer, byteOffset, byteLength } = value as ArrayBufferView;
+    return { typedArray: name, blob: place(new Uint8Array(buffer, byteOffset, byteLength)) };
+  }), 'utf8');
+  const jsonLength = Buffer.alloc(4);
+  jsonLength.writeUInt32LE(json.length);
+  return Buffer.concat([jsonLength, json, ...blobs]);
 }
 
-/** `value` (the labels from a header) with typedArrayToBase64 undone throughout. */
-function typedArraysFromBase64<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  const encoded = value as { typedArray?: TypedArrayName; base64?: string };
-  if (typeof encoded.typedArray === 'string' && typeof encoded.base64 === 'string') {
-    const bytes = Buffer.from(encoded.base64, 'base64');
-    const Type = TYPED_ARRAYS[encoded.typedArray];
-    const array = new Type(bytes.length / Type.BYTES_PER_ELEMENT);
-    new Uint8Array(array.buffer).set(bytes);
-    return array as T;
-  }
-  const fields = value as Record<string, unknown>;
-  for (const [key, field] of Object.entries(fields)) fields[key] = typedArraysFromBase64(field);
-  return value;
+/** encodeHeader undone, or a string saying what in `header` is wrong. */
+function decodeHeader(header: Uint8Array): CacheHeader | string {
+  const bytes = Buffer.from(header.buffer, header.byteOffset, header.length);
+  const jsonLength = bytes.length >= 4 ? bytes.readUInt32LE(0) : Infinity;
+  if (jsonLength > bytes.length - 4) return 'header too short';
+  const blobs = bytes.subarray(4 + jsonLength);
+  const blob = (where: unknown): Buffer | undefined => {
+    if (!Array.isArray(where) || where.length !== 2) return undefined;
+    const [offset, length] = where as unknown[];
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return undefined;
+    const end = (offset as number) + (length as number);
+    if ((offset as number) < 0 || (length as number) < 0 || end > blobs.length) return undefined;
+    return blobs.subarray(offset as number, end);
+  };
+  let broken = '';
+  const parsed = JSON.parse(bytes.toString('utf8', 4, 4 + jsonLength), (_key, value: unknown) => {
+    const encoded = value as { typedArray?: unknown; blob?: unknown } | null;
+    if (typeof encoded !== 'object' || encoded === null || !('typedArray' in encoded)) return value;
+    const Type = TYPED_ARRAYS[encoded.typedArray as TypedArrayName];
+    const source = blob(encoded.blob);
+    if (!Object.hasOwn(TYPED_ARRAYS, encoded.typedArray as string) || !source ||
+        source.length % Type.BYTES_PER_ELEMENT !== 0) {
+      broken = 'a typed array outside the header';
+      return undefined;
+    }
+    const array = new Type(source.length / Type.BYTES_PER_ELEMENT);
+    new Uint8Array(array.buffer).set(source);
+    return array;
+  }) as Omit<CacheHeader, 'files'> & { files: { text: unknown } };
+  const text = blob(parsed.files?.text);
+  if (!text) broken ||= 'a file list outside the header';
+  if (broken) return broken;
+  const files = parsed.count === 0 ? [] : text!.toString('utf8').split('\0');
+  return { ...parsed, files };
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { blockCrcs, CHECKSUM_BLOCK, checksum, checksumAsync, crc32c } from './checksum';
+import { blockCrcs, CHECKSUM_BLOCK, checksum, checksumOfBlocks, crc32c } from './checksum';
 import { imageBinding } from './native';
 import { tempFolder } from './testing';
 
@@ -59,23 +59,6 @@ describe('checksum', () => {
     assert.throws(() => native.crc32cBlocks(noise(64), 64, 0), /threads/);
   });
 
-  it('sums off the JavaScript thread to the same checksum', needsBinding, async () => {
-    const native = imageBinding()!;
-    for (const length of [0, 5, 64 * 17 - 3]) {
-      const bytes = noise(length, length + 3);
-      for (const threads of [1, 2, 3]) {
-        assert.deepEqual([...await native.crc32cBlocksAsync(bytes, 64, threads)],
-          [...native.crc32cBlocks(bytes, 64, 1)], `${length} bytes on ${threads} threads`);
-      }
-    }
-    const large = noise(9 * CHECKSUM_BLOCK + 99);
-    assert.equal(await checksumAsync(large, 2), checksum(large));
-    large[5 * CHECKSUM_BLOCK] ^= 1;
-    assert.notEqual(await checksumAsync(large, 2), checksum(noise(9 * CHECKSUM_BLOCK + 99)));
-    assert.throws(() => native.crc32cBlocksAsync(large, 12, 1), /multiple of 8/);
-    assert.throws(() => native.crc32cBlocksAsync(large, 64, 0), /threads/);
-  });
-
   it('changes when any one byte of a multi-block buffer changes', () => {
     const bytes = noise(4 * CHECKSUM_BLOCK + 100);
     const original = checksum(bytes);
@@ -97,25 +80,57 @@ describe('checksum', () => {
   });
 });
 
-describe('mapFile', needsBinding, () => {
+describe('MappedFile', needsBinding, () => {
   const temp = tempFolder('map');
   after(temp.cleanup);
+  const map = (file: string) => new (imageBinding()!.MappedFile)(file);
 
-  it("gives the file's bytes, and writes to them never reach the file", () => {
+  it('reads pieces and sums ranges in place, as the same bytes read from disk', () => {
+    const file = path.join(temp.dir, 'pieces.bin');
+    const bytes = noise(5 * CHECKSUM_BLOCK + 1001);
+    fs.writeFileSync(file, bytes);
+    const mapped = map(file);
+    assert.equal(mapped.byteLength, bytes.length);
+    assert.deepEqual(mapped.read(17, 300), bytes.subarray(17, 317));
+    assert.deepEqual(mapped.read(bytes.length, 0), new Uint8Array(0));
+    const start = 44;
+    const rest = bytes.subarray(start);
+    for (const threads of [1, 2, 3]) {
+      const crcs = mapped.crc32cBlocks(start, rest.length, CHECKSUM_BLOCK, threads);
+      assert.equal(checksumOfBlocks(crcs), checksum(rest), `${threads} threads`);
+    }
+    assert.throws(() => mapped.read(bytes.length - 10, 11), /outside the mapped file/);
+    assert.throws(() => mapped.read(-1, 2), /outside the mapped file/);
+    assert.throws(() => mapped.read(0.5, 2), /outside the mapped file/);
+    assert.throws(() => mapped.crc32cBlocks(0, 64, 12, 1), /multiple of 8/);
+    assert.throws(() => mapped.crc32cBlocks(0, 64, 64, 0), /threads/);
+    mapped.close();
+    assert.throws(() => mapped.read(0, 1), /already taken or closed/);
+  });
+
+  it("hands the whole file over once; writes to it never reach the file", () => {
     const file = path.join(temp.dir, 'data.bin');
     const bytes = noise(100_000);
     fs.writeFileSync(file, bytes);
-    const mapped = new Uint8Array(imageBinding()!.mapFile(file));
-    assert.deepEqual(mapped, bytes);
-    mapped[5] ^= 0xff;
+    const mapped = map(file);
+    const whole = new Uint8Array(mapped.take());
+    assert.deepEqual(whole, bytes);
+    whole[5] ^= 0xff;
     assert.deepEqual(fs.readFileSync(file), Buffer.from(bytes));
-    assert.equal(mapped[5], bytes[5] ^ 0xff);
+    assert.equal(whole[5], bytes[5] ^ 0xff);
+    assert.throws(() => mapped.take(), /already taken or closed/);
+    assert.throws(() => mapped.read(0, 1), /already taken or closed/);
+    mapped.close(); // the buffer keeps its pages
+    assert.equal(whole[6], bytes[6]);
   });
 
   it('maps an empty file, and names a missing one', () => {
     const empty = path.join(temp.dir, 'empty.bin');
     fs.writeFileSync(empty, '');
-    assert.equal(imageBinding()!.mapFile(empty).byteLength, 0);
-    assert.throws(() => imageBinding()!.mapFile(path.join(temp.dir, 'missing')), /missing/);
+    const mapped = map(empty);
+    assert.equal(mapped.byteLength, 0);
+    assert.deepEqual([...mapped.crc32cBlocks(0, 0, 64, 1)], []);
+    assert.equal(mapped.take().byteLength, 0);
+    assert.throws(() => map(path.join(temp.dir, 'missing')), /cannot open .*missing/);
   });
 });

@@ -43,20 +43,11 @@ export function blockCrcs(bytes: Uint8Array, block = CHECKSUM_BLOCK, threads = 1
 
 /** The cache checksum of `bytes`: CRC-32C of its block checksums (little-endian uint32s). */
 export function checksum(bytes: Uint8Array, threads = 1): number {
-  return combine(blockCrcs(bytes, CHECKSUM_BLOCK, threads));
+  return checksumOfBlocks(blockCrcs(bytes, CHECKSUM_BLOCK, threads));
 }
 
-/**
- * `checksum` summed off the JavaScript thread where the binding is built, so other work can go on
- * meanwhile; `bytes` must not change until it settles.
- */
-export async function checksumAsync(bytes: Uint8Array, threads = 1): Promise<number> {
-  const native = imageBinding();
-  if (!native) return checksum(bytes, threads);
-  return combine(await native.crc32cBlocksAsync(bytes, CHECKSUM_BLOCK, threads));
-}
-
-function combine(crcs: Uint32Array): number {
+/** The cache checksum from the block checksums of its bytes (blockCrcs). */
+export function checksumOfBlocks(crcs: Uint32Array): number {
   const packed = Buffer.alloc(crcs.length * 4);
   crcs.forEach((crc, i) => packed.writeUInt32LE(crc, i * 4));
   return crc32c(packed);

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { type Logger, UserError } from '../util/log';
 import {
   type CachedSet,
+  type CacheHeader,
   discardCache,
   type FileStamp,
   hashOf,
@@ -70,41 +71,47 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     ? resolveLabelsFile(options.labels)
     : findAttributeFile(root);
   const cacheDir = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const threads = threadCount(options);
   const settings = preprocessing(options);
+  // The folder is listed on worker threads, started as early as can be, while this one checks
+  // the cache (nothing before the listing is awaited may throw).
+  const excluded = [cacheDir, ...(attributeFile ? [attributeFile] : [])];
+  const listed = listFolder(root, excluded, threads);
   const useCache = options.cache !== false;
   // One cache per folder and settings: a changed folder replaces its own stale cache.
   const name = hashOf(root, JSON.stringify(settings), subsetSetting(options)).slice(0, 24);
   const cacheFile = path.join(cacheDir, `folder-${name}.bin`);
-
-  const threads = threadCount(options);
-
-  // The folder is listed and the cache summed on worker threads while this one reads the
-  // cache's header.
-  const excluded = [cacheDir, ...(attributeFile ? [attributeFile] : [])];
-  const [listing, cached] = await Promise.all([listFolder(root, excluded, threads),
-    useCache ? readCache(cacheFile, log, threads) : undefined]);
-  let set = cached;
-  const key = cacheKey(listing, options, settings);
-  if (set && set.key !== key) {
-    discardCache(cacheFile, 'stale (the folder or the settings changed)', log);
-    set = undefined;
-  }
   let labels: SetLabels | undefined;
-  if (set) {
-    for (const note of set.notes) log.info(note);
-    log.info(
-      `loaded ${set.count} images ${describeShape(set)} from cache ${cacheFile} ` +
-        `in ${seconds(started)}`,
-    );
-    labels = labelsFor(set, attributeFile, log);
-  } else {
-    set = { key, ...(await decodeFolder(root, listing, options, settings, threads, log)) };
-    try {
-      labels = labelsFor(set, attributeFile, log);
-    } finally {
-      // Written even when the labels are refused: the pixels do not depend on them.
-      if (useCache) writeCache(cacheFile, { ...set, labels }, log);
+  let cached = useCache ? readCache(cacheFile, log, threads) : undefined;
+  let set: CachedSet;
+  try {
+    const listing = await listed;
+    const key = cacheKey(listing, options, settings);
+    if (cached && cached.key !== key) {
+      cached.release();
+      cached = undefined;
+      discardCache(cacheFile, 'stale (the folder or the settings changed)', log);
     }
+    if (cached) {
+      for (const note of cached.notes) log.info(note);
+      log.info(
+        `loaded ${cached.count} images ${describeShape(cached)} from cache ${cacheFile} ` +
+          `in ${seconds(started)}`,
+      );
+      labels = labelsFor(cached, attributeFile, log);
+      set = { ...cached, pixels: cached.takePixels() };
+    } else {
+      set = { key, ...(await decodeFolder(root, listing, options, settings, threads, log)) };
+      try {
+        labels = labelsFor(set, attributeFile, log);
+      } finally {
+        // Written even when the labels are refused: the pixels do not depend on them.
+        if (useCache) writeCache(cacheFile, { ...set, labels }, log);
+      }
+    }
+  } catch (error) {
+    cached?.release();
+    throw error;
   }
   const { pixels, count, height, width, channels } = set;
   return {
@@ -115,7 +122,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
     channels,
     pixels,
     files: set.files,
-    ...(labels.labels && { labels: labels.labels }),
+    ...(labels?.labels && { labels: labels.labels }),
   };
 }
 
@@ -123,7 +130,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
  * The set's labels: those kept in its cache while the label file is unchanged (or still absent),
  * else found again from the file names and the label file.
  */
-function labelsFor(set: CachedSet, labelFile: string | undefined, log: Logger): SetLabels {
+function labelsFor(set: CacheHeader, labelFile: string | undefined, log: Logger): SetLabels {
   const source = labelFile === undefined ? null : fileStamp(labelFile);
   const kept = set.labels;
   if (kept && sameStamp(kept.source, source)) {

@@ -53,13 +53,28 @@ export interface ImageBinding {
     bytes: number,
     threads: number,
   ): Promise<{ heads: Uint8Array; lengths: Int32Array }>;
-  /** The file's bytes, mapped copy-on-write (writes never reach the file); throws if it cannot. */
-  mapFile(file: string): ArrayBuffer;
   /** CRC-32C of each `block` bytes of `bytes` (the last block may be shorter); block % 8 = 0.
    * The blocks are shared out over `threads` threads (default 1). */
   crc32cBlocks(bytes: Uint8Array, block: number, threads?: number): Uint32Array;
-  /** crc32cBlocks on the thread pool; `bytes` must not change until it settles. */
-  crc32cBlocksAsync(bytes: Uint8Array, block: number, threads: number): Promise<Uint32Array>;
+  /** Maps a file; throws naming it if it cannot. */
+  MappedFile: new (file: string) => MappedFile;
+}
+
+/**
+ * A file mapped copy-on-write (writes never reach the file). Pieces are read from it while V8
+ * knows nothing of its size; take() hands the whole over as an ArrayBuffer, after which every
+ * other method throws, as after close().
+ */
+export interface MappedFile {
+  readonly byteLength: number;
+  /** A copy of `length` bytes at `offset`. */
+  read(offset: number, length: number): Uint8Array;
+  /** crc32cBlocks of `length` bytes at `offset`, without copying them. */
+  crc32cBlocks(offset: number, length: number, block: number, threads: number): Uint32Array;
+  /** The whole file, unmapped when the buffer is collected. */
+  take(): ArrayBuffer;
+  /** Unmaps it now. */
+  close(): void;
 }
 
 let binding: ImageBinding | null | undefined;

@@ -49,6 +49,11 @@ describe('listFolder', () => {
     write('faces-of-2026/\u{ff5e}.jpg', 'fullwidth tilde');
     write('faces-of-2026/\u{1f600}.jpg', 'emoji');
     write('faces-of-2026/skip.jpg', 'excluded, in a sub-folder');
+    // A folder's files sort among its siblings' by the whole path: '.' < '/' < '0'.
+    for (const name of ['ab.jpg', 'ab/inner.jpg', 'ab0.jpg', 'ab-c.jpg', 'x\u{ff5e}/in.jpg'])
+      write(name, name);
+    // Names alike in their first eight bytes, or one the start of another.
+    for (const name of ['abcdefgh-2.jpg', 'abcdefgh-10.jpg', 'abc', 'abcdefgh']) write(name, name);
     fs.mkdirSync(path.join(temp.dir, 'elsewhere'));
     fs.writeFileSync(path.join(temp.dir, 'elsewhere', 'c.jpg'), 'ccc');
     fs.symlinkSync(path.join(temp.dir, 'elsewhere'), path.join(root, 'linked'));
@@ -78,6 +83,14 @@ describe('listFolder', () => {
       [
         '.hidden-file',
         'a.txt',
+        'ab-c.jpg',
+        'ab.jpg',
+        'ab/inner.jpg',
+        'ab0.jpg',
+        'abc',
+        'abcdefgh',
+        'abcdefgh-10.jpg',
+        'abcdefgh-2.jpg',
         'b/face.jpg',
         'empty',
         'faces-of-2026/\u{1f600}.jpg',
@@ -88,6 +101,7 @@ describe('listFolder', () => {
         'other/o1.jpg',
         'x\u{1f600}.jpg',
         'x\u{ff5e}.jpg',
+        'x\u{ff5e}/in.jpg',
         'xé.jpg',
       ].sort(),
     );
