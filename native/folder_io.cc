@@ -128,9 +128,16 @@ class FolderWalk {
       if (slash != std::string::npos)
         excluded_parents_.insert(slash == 0 ? "/" : path.substr(0, slash));
     }
+    // The folders above the root: a link to one would list their whole tree (a link to `/`).
+    for (std::string folder = root_; folder != "/" && !folder.empty();) {
+      const size_t slash = folder.rfind('/');
+      folder = slash == 0 ? "/" : folder.substr(0, slash);
+      struct stat info;
+      if (stat(folder.c_str(), &info) == 0) ancestors_.insert({info.st_dev, info.st_ino});
+    }
   }
 
-  // Fills files(), sorted; false with error() set when a folder cannot be read.
+  // Fills files(), sorted, and left_out(); false with error() set when the root cannot be read.
   bool Run() {
     if (!Visit(root_, "")) return false;
     // Links to folders last, so a folder reached both ways is listed under its real path.
@@ -149,6 +156,9 @@ class FolderWalk {
   }
 
   std::vector<ListedFile>& files() { return files_; }
+  // What was left out, and why: a file or folder (with a trailing '/') that could not be read,
+  // or a link to a folder above the root.
+  const std::vector<std::pair<std::string, std::string>>& left_out() const { return left_out_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -161,11 +171,12 @@ class FolderWalk {
   // siblings as every path under it does, so visiting the keys in order lists the tree in order.
   bool Visit(const std::string& folder, const std::string& prefix) {
     const int descriptor = open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (descriptor < 0) return Fail(folder, errno);
+    if (descriptor < 0) return Unreadable(folder, prefix, errno);
     struct stat self;
     if (fstat(descriptor, &self) != 0) {
+      const int code = errno;
       close(descriptor);
-      return Fail(folder, errno);
+      return Unreadable(folder, prefix, code);
     }
     // Each real folder once, however many links lead to it.
     if (!visited_.insert({self.st_dev, self.st_ino}).second) {
@@ -174,60 +185,72 @@ class FolderWalk {
     }
     DIR* listing = fdopendir(descriptor);
     if (!listing) {
+      const int code = errno;
       close(descriptor);
-      return Fail(folder, errno);
+      return Unreadable(folder, prefix, code);
     }
     std::vector<std::string> keys;
-    bool ok = true;
     holds_excluded_ = excluded_parents_.count(folder) > 0;
     errno = 0;
     while (const dirent* entry = readdir(listing)) {
-      ok = Add(descriptor, folder, prefix, entry->d_name, entry->d_type, keys);
-      if (!ok) break;
+      Add(descriptor, folder, prefix, entry->d_name, entry->d_type, keys);
       errno = 0;
     }
-    if (ok && errno != 0) ok = Fail(folder, errno);
+    if (errno != 0) {
+      const int code = errno;
+      closedir(listing);
+      return Unreadable(folder, prefix, code);
+    }
     std::vector<struct stat> infos;
     std::vector<int> codes;
-    if (ok) StatFiles(descriptor, keys, infos, codes);
+    StatFiles(descriptor, keys, infos, codes);
     closedir(listing);
-    for (size_t i : ok ? SortedOrder(keys) : std::vector<size_t>()) {
+    for (size_t i : SortedOrder(keys)) {
       const std::string& key = keys[i];
       if (key.back() == '/') {
-        ok = Visit(Join(folder, key.substr(0, key.size() - 1).c_str()), prefix + key);
+        if (!Visit(Join(folder, key.substr(0, key.size() - 1).c_str()), prefix + key))
+          return false;
       } else if (codes[i] == 0) {
         files_.push_back({prefix + key, double(infos[i].st_size), MtimeMs(infos[i])});
       } else if (codes[i] != ENOENT) {  // ENOENT: removed since it was listed
-        ok = Fail(Join(folder, key.c_str()), codes[i]);
+        left_out_.emplace_back(prefix + key, ErrnoText(codes[i]));
       }
-      if (!ok) break;
     }
-    return ok;
+    return true;
+  }
+
+  // A folder that cannot be read: the root fails the walk, any other is left out.
+  bool Unreadable(const std::string& folder, const std::string& prefix, int code) {
+    if (prefix.empty()) return Fail(folder, code);
+    left_out_.emplace_back(prefix, ErrnoText(code));
+    return true;
   }
 
   // Adds one directory entry to `keys` (a sub-folder as its name and '/', a regular file as its
   // name) or leaves it out; a link is followed (and a dangling one left out) here.
-  bool Add(int directory, const std::string& folder, const std::string& prefix, const char* name,
+  void Add(int directory, const std::string& folder, const std::string& prefix, const char* name,
            unsigned char type, std::vector<std::string>& keys) {
-    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return true;
-    if (holds_excluded_ && excluded_.count(Join(folder, name))) return true;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) return;
+    if (holds_excluded_ && excluded_.count(Join(folder, name))) return;
     struct stat info;
     if (type == DT_UNKNOWN) {  // file systems that leave the type out: ask, as Node does
-      if (fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return true;
+      if (fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return;
       type = S_ISLNK(info.st_mode) ? DT_LNK : S_ISDIR(info.st_mode) ? DT_DIR
              : S_ISREG(info.st_mode) ? DT_REG : DT_UNKNOWN;
     }
     if (type == DT_LNK) {
-      if (fstatat(directory, name, &info, 0) != 0) return true;
-      if (S_ISDIR(info.st_mode)) {
-        if (name[0] != '.') linked_.emplace_back(Join(folder, name), prefix + name + "/");
-        return true;
+      if (fstatat(directory, name, &info, 0) != 0) return;  // dangling
+      if (S_ISDIR(info.st_mode) && name[0] != '.') {
+        if (ancestors_.count({info.st_dev, info.st_ino}))
+          left_out_.emplace_back(prefix + name + "/", "a link to a folder above the data set");
+        else
+          linked_.emplace_back(Join(folder, name), prefix + name + "/");
+        return;
       }
       if (S_ISREG(info.st_mode)) type = DT_REG;  // stat-ed again with the others, links followed
     }
     if (type == DT_DIR && name[0] != '.') keys.push_back(std::string(name) + '/');  // not .git
     if (type == DT_REG) keys.emplace_back(name);
-    return true;
   }
 
   // Stats the files among `keys` (those not ending in '/'), following links, on several threads
@@ -268,6 +291,8 @@ class FolderWalk {
   bool holds_excluded_ = false;  // whether the folder being read is one of them
   int threads_;
   std::set<std::pair<dev_t, ino_t>> visited_;
+  std::set<std::pair<dev_t, ino_t>> ancestors_;  // the folders above the root
+  std::vector<std::pair<std::string, std::string>> left_out_;
   // Links to folders found so far (path, prefix), visited after every real folder.
   std::vector<std::pair<std::string, std::string>> linked_;
   std::vector<ListedFile> files_;
@@ -287,7 +312,8 @@ class ListWorker : public Napi::AsyncWorker {
     if (!walk_.Run()) SetError(walk_.error());
   }
 
-  // { names: relative paths joined by '\0', sizes: Float64Array, mtimes: Float64Array }
+  // { names: relative paths joined by '\0', sizes: Float64Array, mtimes: Float64Array,
+  //   leftOut: [relative path, why][] }
   void OnOK() override {
     Napi::Env env = Env();
     const std::vector<ListedFile>& files = walk_.files();
@@ -306,6 +332,15 @@ class ListWorker : public Napi::AsyncWorker {
     result.Set("names", Napi::String::New(env, names));
     result.Set("sizes", sizes);
     result.Set("mtimes", mtimes);
+    const auto& left_out = walk_.left_out();
+    auto left = Napi::Array::New(env, left_out.size());
+    for (size_t i = 0; i < left_out.size(); i++) {
+      auto entry = Napi::Array::New(env, 2);
+      entry.Set(uint32_t(0), Napi::String::New(env, left_out[i].first));
+      entry.Set(uint32_t(1), Napi::String::New(env, left_out[i].second));
+      left.Set(uint32_t(i), entry);
+    }
+    result.Set("leftOut", left);
     deferred_.Resolve(result);
   }
 

@@ -10,6 +10,7 @@
  * real MNIST idx files and `$TINY` the tiny model's flags (src/testing/cli.ts).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -185,6 +186,12 @@ const ROWS: BadInput[] = [
   { what: 'attribute list missing',
     command: ['train', '--dataset', '$FX/png-as-pgm', '--labels', '$FX/no-labels.txt', ...FOLDER],
     code: 2, message: /^infogan: labels file not found: \S+no-labels\.txt$/ },
+  { what: 'labels given as a folder',
+    command: ['train', '--dataset', '$FX/png-as-pgm', '--labels', '$FX/png-as-pgm', ...FOLDER],
+    code: 2, message: /^infogan: --labels \S+png-as-pgm: expected a file of labels, got a folder$/ },
+  { what: 'labels given as a pipe (reading it would wait for a writer)',
+    command: ['train', '--dataset', '$FX/png-as-pgm', '--labels', '$FX/labels.fifo', ...FOLDER],
+    code: 2, message: /^infogan: --labels \S+labels\.fifo: expected a file of labels, got a pipe or device$/ },
   { what: 'MNIST idx file cut short', command: ['train', '--dataset', '$FX/idx-short', ...FOLDER],
     code: 1, message: /^infogan: train-images-idx3-ubyte: expected 12544 data bytes for \[16, 28, 28\] but found 2$/ },
   { what: 'MNIST idx.gz cut short', command: ['train', '--dataset', '$FX/idx-gz-cut', ...FOLDER],
@@ -325,6 +332,7 @@ function writeImageFixtures(): void {
   folder('labelled', { ...sixteen, 'list_attr_celeba.txt': shortRow });
   fs.writeFileSync(path.join(FX, 'labels-bad-value.txt'), '8\nSmiling Male\nimg0.pgm 1 yes\n');
   fs.writeFileSync(path.join(FX, 'labels-no-header.txt'), 'img0.pgm 1 -1\n');
+  execFileSync('mkfifo', [path.join(FX, 'labels.fifo')]);
   // An idx header for [16, 28, 28] followed by 2 bytes; and a gzip cut off after 5,000 bytes.
   folder('idx-short', { 'train-images-idx3-ubyte':
     Buffer.from([0, 0, 8, 3, 0, 0, 0, 16, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2]) });

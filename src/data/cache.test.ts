@@ -2,6 +2,7 @@
  * The decoded-set cache, on a temp copy of a few real CelebA files (the shared set is read-only).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
@@ -127,6 +128,17 @@ describe('decoded-set cache', () => {
     } finally {
       mapping.mock.restore();
     }
+  });
+
+  it('rebuilds over a pipe at the cache file\'s name instead of waiting on it', async () => {
+    const [file] = cacheFiles();
+    fs.rmSync(file);
+    execFileSync('mkfifo', [file]);
+    const rebuilt = await load();
+    assert.equal(rebuilt.fromCache, false);
+    assert.ok(rebuilt.log.lineWith('is not a regular file; rebuilding it'));
+    assert.ok(fs.statSync(file).isFile());
+    assert.equal((await load()).fromCache, true);
   });
 
   it('rebuilds a cache written by another version of infogan, saying so', async () => {

@@ -98,14 +98,27 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
 export function readCache(file: string, log: Logger, threads = 1): OpenedCache | undefined {
   let result: OpenedCache | string;
   try {
-    if (!fs.existsSync(file)) return undefined;
-    result = readVerified(openFile(file), threads);
+    const stat = statOrUndefined(file);
+    if (!stat) return undefined;
+    // A pipe or device would block the read, or never end.
+    result = stat.isFile() ? readVerified(openFile(file), threads) : 'not a regular file';
   } catch (error) {
     result = `unreadable (${(error as Error).message})`;
   }
   if (typeof result !== 'string') return result;
   discardCache(file, result, log);
   return undefined;
+}
+
+/** The file's stat, or undefined when there is none (nor a folder to hold it). */
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
 }
 
 /** Logs why the cache at `file` cannot be used, and deletes it. */

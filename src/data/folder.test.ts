@@ -173,4 +173,28 @@ describe('folder errors', () => {
       junk.cleanup();
     }
   });
+
+  it('leaves out links to folders above the data set, saying so, and goes on', async () => {
+    const temp = tempFolder('above');
+    try {
+      const faces = path.join(temp.dir, 'faces');
+      fs.mkdirSync(faces);
+      for (const name of ['000001.jpg', '000002.jpg'])
+        fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', name), path.join(faces, name));
+      fs.symlinkSync('/', path.join(faces, 'everything'));
+      fs.symlinkSync(temp.dir, path.join(faces, 'parent'));
+      const log = testLogger();
+      const set = await loadDataset({ dataset: faces, scale: { width: 8, height: 8 }, cacheDir },
+        log);
+      assert.deepEqual(set.files, ['000001.jpg', '000002.jpg']);
+      const why = 'a link to a folder above the data set';
+      assert.ok(log.lineWith(`left out 2 folders: everything/ (${why}), parent/ (${why})`));
+      fs.rmSync(path.join(faces, '000001.jpg'));
+      fs.rmSync(path.join(faces, '000002.jpg'));
+      await assert.rejects(loadDataset({ dataset: faces, cacheDir }, testLogger()),
+        new RegExp(`no readable images in .*: left out 2 folders: everything/ \\(${why}\\)`));
+    } finally {
+      temp.cleanup();
+    }
+  });
 });

@@ -34,7 +34,15 @@ import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
 import { fileHead, type ImageKind, sniffFiles, unsupportedImageFormat } from './sniff';
 import type { DatasetOptions, ImageDataset } from './types';
-import { type FolderFile, type FolderListing, filesOf, listFolder } from './walk';
+import { type FolderFile, type FolderListing, filesOf, type LeftOut, listFolder } from './walk';
+
+/** Why loading stopped short: the caller's shouldStop said so (a Ctrl-C) while it decoded. */
+export class LoadStopped extends Error {
+  constructor() {
+    super('stopped while decoding the images');
+    this.name = 'LoadStopped';
+  }
+}
 
 /** Bumped whenever the cache's content would differ for the same files and settings. */
 const CACHE_FORMAT = 1;
@@ -64,7 +72,8 @@ export function defaultCacheDir(): string {
 }
 
 /** Loads the image folder `options.dataset` (see DatasetOptions for every setting). */
-export async function loadImageFolder(options: DatasetOptions, log: Logger): Promise<ImageDataset> {
+export async function loadImageFolder(options: DatasetOptions, log: Logger,
+  shouldStop?: () => boolean): Promise<ImageDataset> {
   const started = performance.now();
   const root = resolveFolder(options.dataset ?? '.');
   const attributeFile = options.labels
@@ -101,7 +110,8 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger): Pro
       labels = labelsFor(cached, attributeFile, log);
       set = { ...cached, pixels: cached.takePixels() };
     } else {
-      set = { key, ...(await decodeFolder(root, listing, options, settings, threads, log)) };
+      set = { key,
+        ...(await decodeFolder(root, listing, options, settings, threads, log, shouldStop)) };
       try {
         labels = labelsFor(set, attributeFile, log);
       } finally {
@@ -170,7 +180,12 @@ function resolveFolder(dataset: string): string {
 
 function resolveLabelsFile(labels: string): string {
   const file = path.resolve(labels);
-  if (!fs.existsSync(file)) throw new UserError(`labels file not found: ${file}`, 2);
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stat) throw new UserError(`labels file not found: ${file}`, 2);
+  if (!stat.isFile()) {
+    throw new UserError(`--labels ${labels}: expected a file of labels, got ` +
+      (stat.isDirectory() ? 'a folder' : 'a pipe or device'), 2);
+  }
   return file;
 }
 
@@ -189,9 +204,12 @@ function isPositiveInteger(value: number): boolean {
   return Number.isInteger(value) && value > 0;
 }
 
-/** Hash of what the decoded set depends on: every file's path, size and mtime, and the settings. */
+/**
+ * Hash of what the decoded set depends on: every file's path, size and mtime, what was left out,
+ * and the settings.
+ */
 function cacheKey(
-  { names, sizes, mtimesMs }: FolderListing,
+  { names, sizes, mtimesMs, leftOut }: FolderListing,
   options: DatasetOptions,
   settings: Preprocessing,
 ): string {
@@ -203,6 +221,8 @@ function cacheKey(
     names,
     new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength),
     new Uint8Array(mtimesMs.buffer, mtimesMs.byteOffset, mtimesMs.byteLength),
+    // What could not be read: it is named in the cached notes, and readable later it adds files.
+    JSON.stringify(leftOut),
   );
 }
 
@@ -226,6 +246,7 @@ async function decodeFolder(
   settings: Preprocessing,
   threads: number,
   log: Logger,
+  shouldStop?: () => boolean,
 ) {
   const notes: string[] = [];
   const note = (line: string) => {
@@ -234,16 +255,24 @@ async function decodeFolder(
   };
   const skipped: Skipped[] = [];
   const files = filesOf(listing);
+  const folders = listing.leftOut.filter((left) => left.relative.endsWith('/'));
+  if (folders.length > 0) note(leftOutSummary(folders));
+  for (const left of listing.leftOut) {
+    if (!left.relative.endsWith('/'))
+      skipped.push({ relative: left.relative, reason: 'unreadable', detail: left.reason });
+  }
+  const total = files.length + listing.leftOut.length - folders.length;
   let candidates = await classify(files, threads, skipped);
   candidates = applySubset(candidates, options, note);
   const started = performance.now();
   const decoded = await withDecoderSettings(async () => {
     const size = settings.scale ?? (await commonSize(root, candidates, skipped, threads, log));
-    return decodeAll(candidates, size, settings, threads, skipped, log);
+    return decodeAll(candidates, size, settings, threads, skipped, log, shouldStop);
   });
-  if (skipped.length > 0) note(skippedSummary(skipped, files.length));
+  if (skipped.length > 0) note(skippedSummary(skipped, total));
   if (decoded.files.length === 0) {
-    const why = files.length === 0 ? 'it holds no files' : skippedSummary(skipped, files.length);
+    const why = total > 0 ? skippedSummary(skipped, total)
+      : folders.length > 0 ? leftOutSummary(folders) : 'it holds no files';
     throw new UserError(`no readable images in ${root}: ${why}`);
   }
   note(channelChoice(decoded.store, settings));
@@ -387,6 +416,7 @@ async function decodeAll(
   threads: number,
   skipped: Skipped[],
   log: Logger,
+  shouldStop?: () => boolean,
 ) {
   const store = new PixelStore(candidates.length, size.width, size.height, settings.grayscale);
   const progress = log.progress('decoding images', candidates.length);
@@ -395,6 +425,9 @@ async function decodeAll(
     skipped.push({ relative: candidates[slot].file.relative, reason: 'unreadable', detail });
   };
   const { jpegs, others } = byDecoder(candidates.map((c, slot) => ({ ...c, slot })));
+  // Asked only while images are left, so `stopped` means some were never decoded.
+  let stopped = false;
+  const stop = () => (stopped ||= shouldStop?.() === true);
   let done = 0;
   const onJpeg = (j: number, result: JpegResult) => {
     const { slot } = jpegs[j];
@@ -408,12 +441,13 @@ async function decodeAll(
     const paths = jpegs.map((c) => c.file.absolute);
     const offsets = Float64Array.from(jpegs, (c) => store.offset(c.slot));
     const output = { pixels: store.pixels, offsets };
-    await decodeJpegFiles(paths, size, settings, threads, output, onJpeg);
+    await decodeJpegFiles(paths, size, settings, threads, output, onJpeg, stop);
   }
   await forEachParallel(
     others.length,
     threads,
     async (i) => {
+      if (stop()) return;
       const { file, kind, slot } = others[i];
       try {
         store.put(slot, await decodeImage(fs.readFileSync(file.absolute), kind, settings));
@@ -424,6 +458,7 @@ async function decodeAll(
     (finished) => progress.update(done + finished),
   );
   progress.finish();
+  if (stopped) throw new LoadStopped();
   const files = candidates.filter((_, slot) => store.has(slot)).map((c) => c.file.relative);
   const { count, pixels } = store.finish();
   return {
@@ -439,6 +474,14 @@ async function decodeAll(
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/** One line naming the sub-folders left out of the listing, and why. */
+function leftOutSummary(folders: LeftOut[]): string {
+  const shown = folders.slice(0, 3).map((f) => `${f.relative} (${f.reason})`);
+  const more = folders.length > shown.length ? `, +${folders.length - shown.length} more` : '';
+  const noun = folders.length === 1 ? 'folder' : 'folders';
+  return `left out ${folders.length} ${noun}: ${shown.join(', ')}${more}`;
 }
 
 /** One line naming what was skipped: counts per reason, then the first few files. */

@@ -25,10 +25,15 @@ export { batchToFloat } from './batch';
 export { shuffledOrder } from './random';
 export { readIdxFile } from './mnist';
 export { decodeNetpbm } from './netpbm';
-export { defaultCacheDir } from './folder';
+export { defaultCacheDir, LoadStopped } from './folder';
 
-/** Loads the data set that `options` names; logs what it loaded, skipped and chose. */
-export async function loadDataset(options: DatasetOptions, log: Logger): Promise<ImageDataset> {
+/**
+ * Loads the data set that `options` names; logs what it loaded, skipped and chose. Decoding an
+ * image folder checks `shouldStop` between batches and, once it says so, rejects with
+ * LoadStopped (within about half a second) rather than decode the rest.
+ */
+export async function loadDataset(options: DatasetOptions, log: Logger,
+  shouldStop?: () => boolean): Promise<ImageDataset> {
   const dataset = options.dataset;
   if (dataset !== undefined && fs.existsSync(dataset) && fs.statSync(dataset).isDirectory()) {
     const root = path.resolve(dataset);
@@ -37,7 +42,7 @@ export async function loadDataset(options: DatasetOptions, log: Logger): Promise
       return prepareInMemory(loadMnistFolder(root), options, log);
     }
   }
-  if (dataset !== undefined) return loadImageFolder(options, log);
+  if (dataset !== undefined) return loadImageFolder(options, log, shouldStop);
   refuseLabelFile(options, 'the bundled digits');
   return prepareInMemory(loadBundledDigits(), options, log);
 }

@@ -59,7 +59,8 @@ export function jpegDecoderVersion(): string | undefined {
  * Decodes `files` (paths or bytes) to `size` with `settings`, `threads` images at a time, into
  * `output` (width * height * (grayscale ? 1 : 3) bytes reserved for each), and calls
  * `onResult(index, result)` for each, in batches, in index order within a batch. With no
- * `settings.scale`, an image not already of `size` is an error. Needs the binding.
+ * `settings.scale`, an image not already of `size` is an error. Starts no batch once
+ * `shouldStop` says so, leaving the rest undecoded. Needs the binding.
  */
 export async function decodeJpegFiles(
   files: (string | Uint8Array)[],
@@ -68,6 +69,7 @@ export async function decodeJpegFiles(
   threads: number,
   output: JpegOutput,
   onResult: (index: number, result: JpegResult) => void,
+  shouldStop?: () => boolean,
 ): Promise<void> {
   const native = jpegBinding();
   if (!native) throw new Error('the native JPEG decoder is not built; run `npm install`');
@@ -99,7 +101,8 @@ export async function decodeJpegFiles(
     // The next batch decodes while this one's results are handed over.
     const next = start + results.length;
     const perSecond = results.length / Math.max(1e-3, (performance.now() - started) / 1000);
-    running = next < files.length ? launch(next, batchSize(perSecond)) : undefined;
+    const more = next < files.length && !shouldStop?.();
+    running = more ? launch(next, batchSize(perSecond)) : undefined;
     results.forEach((result, i) => onResult(start + i, result));
   }
 }

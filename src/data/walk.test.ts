@@ -4,6 +4,7 @@
  * sort differently as UTF-8 bytes and as JavaScript strings).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,16 +13,41 @@ import { imageBinding } from './native';
 import { dataset, tempFolder } from './testing';
 import { filesOf, type FolderListing, listFiles, listFolder } from './walk';
 
+/** A user that folder permissions apply to (root reads every folder). */
+const UNPRIVILEGED = process.getuid?.() === 0 ? 65534 : undefined;
+
+/**
+ * listFolder and listFiles of `root` as `uid` sees them: in a child process run as that user,
+ * or in this one when `uid` is undefined.
+ */
+function readableBy(uid: number | undefined, root: string): Record<string, unknown> {
+  const script = `
+    const { listFolder, listFiles } = require(${JSON.stringify(require.resolve('./walk'))});
+    const { filesOf } = require(${JSON.stringify(require.resolve('./walk'))});
+    (async () => {
+      const listing = await listFolder(${JSON.stringify(root)});
+      const walked = listFiles(${JSON.stringify(root)});
+      process.stdout.write(JSON.stringify({
+        native: { files: filesOf(listing).map((f) => f.relative), leftOut: listing.leftOut },
+        javascript: { files: walked.files.map((f) => f.relative), leftOut: walked.leftOut },
+      }));
+    })();`;
+  const output = execFileSync(process.execPath, ['-e', script],
+    { encoding: 'utf8', ...(uid === undefined ? {} : { uid, gid: uid }) });
+  return JSON.parse(output) as Record<string, unknown>;
+}
+
 const needsBinding = { skip: !imageBinding() && 'build/Release/infogan_image.node not built' };
 
-/** A listing as plain values, for deepEqual. */
+/** A listing as plain values, for deepEqual against listFiles. */
 function plain(listing: FolderListing) {
-  return filesOf(listing).map(({ relative, absolute, size, mtimeMs }) => ({
+  const files = filesOf(listing).map(({ relative, absolute, size, mtimeMs }) => ({
     relative,
     absolute,
     size,
     mtimeMs,
   }));
+  return { files, leftOut: listing.leftOut };
 }
 
 describe('listFolder', () => {
@@ -60,6 +86,9 @@ describe('listFolder', () => {
     fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'link-to-a.txt'));
     fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
     fs.symlinkSync(root, path.join(root, 'b', 'loop'));
+    // Links to folders above the data set, which would list the tree it is in: left out.
+    fs.symlinkSync(temp.dir, path.join(root, 'b', 'up'));
+    fs.symlinkSync('/', path.join(root, 'slash'));
     // A link to a folder inside the tree, sorting and found before it: listed under the real path.
     write('other/o1.jpg', 'o');
     fs.symlinkSync(path.join(root, 'other'), path.join(root, 'a-link-to-other'));
@@ -116,6 +145,9 @@ describe('listFolder', () => {
     assert.equal(a.absolute, path.join(root, 'a.txt'));
     const link = files.find((f) => f.relative === 'link-to-a.txt')!;
     assert.equal(link.mtimeMs, a.mtimeMs, 'a link is listed with its target');
+    const above = 'a link to a folder above the data set';
+    assert.deepEqual(listing.leftOut,
+      [{ relative: 'b/up/', reason: above }, { relative: 'slash/', reason: above }]);
   });
 
   it('gives exactly what the JavaScript walk gives', needsBinding, async () => {
@@ -128,7 +160,26 @@ describe('listFolder', () => {
     assert.deepEqual(plain(await listFolder(celeba, [], 3)), listFiles(celeba));
   });
 
-  it('packs an empty folder, and names a folder it cannot read', async () => {
+  it('leaves out a sub-folder or file it cannot read, naming it and why', async () => {
+    const locked = path.join(temp.dir, 'locked');
+    fs.mkdirSync(path.join(locked, 'private'), { recursive: true });
+    fs.mkdirSync(path.join(locked, 'open'));
+    fs.writeFileSync(path.join(locked, 'private', 'face.jpg'), 'x');
+    fs.writeFileSync(path.join(locked, 'open', 'face.jpg'), 'x');
+    fs.chmodSync(path.join(locked, 'private'), 0);
+    fs.chmodSync(temp.dir, 0o755);
+    try {
+      const results = readableBy(UNPRIVILEGED, locked);
+      const leftOut = [{ relative: 'private/', reason: 'permission denied' }];
+      for (const [walk, result] of Object.entries(results)) {
+        assert.deepEqual(result, { files: ['open/face.jpg'], leftOut }, walk);
+      }
+    } finally {
+      fs.chmodSync(path.join(locked, 'private'), 0o755);
+    }
+  });
+
+  it('packs an empty folder, and names a root it cannot read', async () => {
     const empty = path.join(temp.dir, 'empty');
     fs.mkdirSync(empty);
     const listing = await listFolder(empty);

@@ -29,14 +29,26 @@ export interface FolderListing {
   sizes: Float64Array;
   /** As fs.Stats.mtimeMs. */
   mtimesMs: Float64Array;
+  /** What could not be listed, in path order: see LeftOut. */
+  leftOut: LeftOut[];
+}
+
+/**
+ * Something under the folder left out of a listing: a file or sub-folder (relative path ending
+ * in '/') that could not be read, or a link to a folder above the root, which would list the
+ * tree it is in (a link to `/`). A root that cannot be read fails the listing instead.
+ */
+export interface LeftOut {
+  relative: string;
+  reason: string;
 }
 
 /**
  * Every regular file under `root` (absolute), sorted by relative path (a stable order for the
  * cache key and for the seeded subset). Follows symbolic links, visits each real folder once,
  * skips hidden folders (`.git`, `.cache`) and any path in `exclude` (e.g. a cache folder inside
- * the data). The same listing with or without the binding, which stats a folder of many files
- * on `threads` threads.
+ * the data), and leaves out (and reports) what it cannot read. The same listing with or without
+ * the binding, which stats a folder of many files on `threads` threads.
  */
 export async function listFolder(
   root: string,
@@ -46,8 +58,11 @@ export async function listFolder(
   const native = imageBinding();
   if (!native) return packFiles(root, listFiles(root, exclude));
   const excluded = exclude.map((p) => path.resolve(p));
-  const { names, sizes, mtimes } = await native.listFolder(root, excluded, threads);
-  return { root, count: sizes.length, names, sizes, mtimesMs: mtimes };
+  const { names, sizes, mtimes, leftOut } = await native.listFolder(root, excluded, threads);
+  return { root, count: sizes.length, names, sizes, mtimesMs: mtimes,
+    leftOut: leftOut
+      .map(([relative, reason]) => ({ relative, reason: lowerFirst(reason) }))
+      .sort(byPath) };
 }
 
 /** One object per file of a listing. */
@@ -61,46 +76,87 @@ export function filesOf(listing: FolderListing): FolderFile[] {
   }));
 }
 
-function packFiles(root: string, files: FolderFile[]): FolderListing {
+function packFiles(root: string, { files, leftOut }: WalkedFiles): FolderListing {
   return {
     root,
     count: files.length,
     names: files.map((f) => f.relative).join('\0'),
     sizes: Float64Array.from(files, (f) => f.size),
     mtimesMs: Float64Array.from(files, (f) => f.mtimeMs),
+    leftOut,
   };
 }
 
+/** What listFiles found. */
+export interface WalkedFiles {
+  files: FolderFile[];
+  leftOut: LeftOut[];
+}
+
 /** listFolder's walk in JavaScript, one fs call per file: the path without the binding. */
-export function listFiles(root: string, exclude: string[] = []): FolderFile[] {
+export function listFiles(root: string, exclude: string[] = []): WalkedFiles {
   const files: FolderFile[] = [];
+  const leftOut: LeftOut[] = [];
   const excluded = new Set(exclude.map((p) => path.resolve(p)));
   const visited = new Set<string>();
+  const realRoot = fs.realpathSync(root);
+  const isAncestor = (real: string) =>
+    real !== realRoot && (real === path.parse(real).root || realRoot.startsWith(real + path.sep));
   // Links to folders are followed after every real folder, so a folder reached both ways is
   // listed under its real path.
   const linked: [string, string][] = [];
   const visit = (folder: string, prefix: string) => {
-    const real = fs.realpathSync(folder);
-    if (visited.has(real)) return;
-    visited.add(real);
-    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    let entries: fs.Dirent[];
+    try {
+      const real = fs.realpathSync(folder);
+      if (visited.has(real)) return;
+      visited.add(real);
+      entries = fs.readdirSync(folder, { withFileTypes: true });
+    } catch (error) {
+      if (prefix === '') throw error;
+      leftOut.push({ relative: prefix, reason: errnoText(error) });
+      return;
+    }
+    for (const entry of entries) {
       const absolute = path.join(folder, entry.name);
       if (excluded.has(absolute)) continue;
       const relative = prefix + entry.name;
       const stat = entry.isSymbolicLink() ? statOrUndefined(absolute) : undefined;
       if (entry.isDirectory() || stat?.isDirectory()) {
         if (entry.name.startsWith('.')) continue;
-        if (stat) linked.push([absolute, relative + '/']);
-        else visit(absolute, relative + '/');
+        if (!stat) visit(absolute, relative + '/');
+        else if (isAncestor(fs.realpathSync(absolute)))
+          leftOut.push({ relative: relative + '/', reason: 'a link to a folder above the data set' });
+        else linked.push([absolute, relative + '/']);
       } else if (entry.isFile() || stat?.isFile()) {
-        const { size, mtimeMs } = stat ?? fs.statSync(absolute);
-        files.push({ relative, absolute, size, mtimeMs });
+        try {
+          const { size, mtimeMs } = stat ?? fs.statSync(absolute);
+          files.push({ relative, absolute, size, mtimeMs });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT') leftOut.push({ relative, reason: errnoText(error) });
+        }
       }
     }
   };
   visit(root, '');
   for (let i = 0; i < linked.length; i++) visit(...linked[i]);
-  return files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+  return { files: files.sort(byPath), leftOut: leftOut.sort(byPath) };
+}
+
+/** "Permission denied" (the C library's strerror) as "permission denied" (libuv's). */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function byPath(a: { relative: string }, b: { relative: string }): number {
+  return a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0;
+}
+
+/** An fs error's reason as the native walk words it: "permission denied". */
+function errnoText(error: unknown): string {
+  const message = (error as Error).message;
+  return /^E[A-Z]+: ([^,]*)/.exec(message)?.[1] ?? message;
 }
 
 function statOrUndefined(file: string): fs.Stats | undefined {

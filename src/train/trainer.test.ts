@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { Adam, Generator, rand, tensor } from '../torch';
 import { InfoGAN } from '../model/infogan';
+import { dataset } from '../data/testing';
 import { UserError } from '../util/log';
 import { pngInfo } from '../util/png';
 import { readEventFile } from '../tensorboard/reader.test-util';
@@ -133,6 +134,21 @@ describe('a refused run', () => {
     assert.deepEqual([result.finished, result.iterations], ['interrupted', 0]);
     assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
     assert.equal(fs.existsSync(config.out), false);
+  });
+
+  it('stops decoding an image folder at a Ctrl-C instead of decoding the rest', async () => {
+    const config = smallRun('stopped-decoding', { dataset: dataset('celeba-10k', 'img_align_celeba'),
+      scale: { width: 28, height: 28 }, forceGrayscale: true, maxImages: 200, threads: 1,
+      cacheDir: path.join(temp, 'stopped-decoding-cache') });
+    const log = new MemoryLogger();
+    let asked = 0;
+    const result = await train(config, log, { shouldStop: () => ++asked > 0 });
+    assert.deepEqual([result.finished, result.iterations], ['interrupted', 0]);
+    assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
+    assert.equal(log.lines.some((line) => line.startsWith('decoded ')), false, 'not all decoded');
+    assert.equal(asked, 1, 'asked once, after the first batch');
+    assert.equal(fs.existsSync(config.out), false);
+    assert.equal(fs.existsSync(config.cacheDir!), false, 'a partial set is not cached');
   });
 });
 

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TrainConfig } from '../config/train';
-import { loadDataset, plannedImageSize } from '../data';
+import { LoadStopped, loadDataset, plannedImageSize } from '../data';
 import { batchToFloat } from '../data/batch';
 import { shuffledOrder } from '../data/random';
 import type { ImageDataset } from '../data/types';
@@ -131,6 +131,11 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   }
 }
 
+function stoppedBeforeTraining(log: Logger, iterations = 0): TrainResult {
+  log.info('stopped before the first step; nothing to checkpoint');
+  return { iterations, finished: 'interrupted', checkpoint: '', epochs: [] };
+}
+
 async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newFolder: boolean,
   newLogdir: boolean): Promise<TrainResult> {
   // What this run made, while still empty: the log folder first, as it may be inside the other.
@@ -149,7 +154,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
     };
     const planned = plannedImageSize(datasetOptions);
     if (planned) checkGeneratorFits(config, planned);
-    dataset = await loadDataset(datasetOptions, log);
+    dataset = await loadDataset(datasetOptions, log, hooks.shouldStop);
     batchesPerEpoch(dataset, config.batchSize); // a batch larger than the set: refused here
     if (config.labeled !== undefined) {
       const supervision = labeledBatches(dataset, { labeled: config.labeled,
@@ -164,15 +169,14 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
   } catch (error) {
     // Refused before anything was written: leave no empty run folder behind.
     dropEmpty();
+    if (error instanceof LoadStopped) return stoppedBeforeTraining(log);
     throw error;
   }
   if (hooks.shouldStop?.()) {
     // Stopped while the data loaded: nothing trained, so nothing written either.
     disposeState(state);
     dropEmpty();
-    log.info('stopped before the first step; nothing to checkpoint');
-    return { iterations: state.progress.iteration, finished: 'interrupted',
-      checkpoint: '', epochs: [] };
+    return stoppedBeforeTraining(log, state.progress.iteration);
   }
   for (const line of state.model.summary) log.info(line);
   if (config.augment.length > 0) {
