@@ -21,6 +21,7 @@
 #include <torch/version.h>
 
 #include <dlfcn.h>
+#include <signal.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -162,10 +163,70 @@ c10::optional<at::Generator> OptionalGenerator(const Napi::CallbackInfo& info, s
   return *info[index].As<Napi::External<at::Generator>>().Data();
 }
 
+// ---------------------------------------------------------------------------------------------
+// A second stop signal in the middle of a step. JavaScript sees a signal only between steps (a
+// step is many calls into this binding, seconds of them on a large network), so "again to quit
+// at once" would wait for the step to end. While watched, the second SIGINT or SIGTERM makes
+// every later computing call throw an error with code INFOGAN_INTERRUPTED, so the step unwinds
+// at once. Every signal is still passed on to the handler it displaced (libuv's, which tells
+// JavaScript), so a first one asks the trainer to stop after the step, as before.
+
+std::atomic<int> stop_signals{0};
+std::atomic<bool> interrupted{false};
+std::atomic<int> interrupting_signal{0};  // the second one
+struct sigaction displaced_int, displaced_term;
+bool watching = false;
+
+void OnStopSignal(int signal, siginfo_t* details, void* context) {
+  if (stop_signals.fetch_add(1) >= 1) {
+    interrupting_signal.store(signal);
+    interrupted.store(true);
+  }
+  const struct sigaction& displaced = signal == SIGINT ? displaced_int : displaced_term;
+  if (displaced.sa_flags & SA_SIGINFO) {
+    if (displaced.sa_sigaction != nullptr) displaced.sa_sigaction(signal, details, context);
+  } else if (displaced.sa_handler == SIG_DFL) {
+    ::signal(signal, SIG_DFL);  // nothing was listening: die of it, as without this handler
+    raise(signal);
+  } else if (displaced.sa_handler != SIG_IGN) {
+    displaced.sa_handler(signal);
+  }
+}
+
+// watchStopSignals(on): starts (with a fresh count) or stops watching SIGINT and SIGTERM.
+Napi::Value WatchStopSignals(const Napi::CallbackInfo& info) {
+  const bool on = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (on && !watching) {
+    stop_signals.store(0);
+    interrupted.store(false);
+    struct sigaction handler {};
+    handler.sa_sigaction = OnStopSignal;
+    handler.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&handler.sa_mask);
+    sigaction(SIGINT, &handler, &displaced_int);
+    sigaction(SIGTERM, &handler, &displaced_term);
+    watching = true;
+  } else if (!on && watching) {
+    sigaction(SIGINT, &displaced_int, nullptr);
+    sigaction(SIGTERM, &displaced_term, nullptr);
+    watching = false;
+    interrupted.store(false);
+  }
+  return info.Env().Undefined();
+}
+
 // Runs `body`, turning libtorch errors into JavaScript exceptions with libtorch's own message
-// (its first lines, without the C++ backtrace).
+// (its first lines, without the C++ backtrace). Refuses to start once interrupted.
 template <typename F>
 Napi::Value Guard(const Napi::CallbackInfo& info, F body) {
+  if (interrupted.load(std::memory_order_relaxed)) {
+    const char* signal = interrupting_signal.load() == SIGTERM ? "SIGTERM" : "SIGINT";
+    Napi::Error error =
+        Napi::Error::New(info.Env(), std::string("interrupted by a second ") + signal);
+    error.Set("code", Napi::String::New(info.Env(), "INFOGAN_INTERRUPTED"));
+    error.Set("signal", Napi::String::New(info.Env(), signal));
+    throw error;
+  }
   try {
     return body();
   } catch (const Napi::Error&) {
@@ -693,6 +754,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   set("blasConfig", BlasConfig);
   set("setAutocast", SetAutocast);
   set("torchVersion", TorchVersion);
+  set("watchStopSignals", WatchStopSignals);
   return exports;
 }
 

@@ -20,6 +20,7 @@ import { evaluate } from '../eval/evaluate';
 import { runExplore, runExport } from '../explore/cli';
 import { sample } from '../train/sample';
 import { readRunConfig } from '../train/run';
+import { isInterrupted, watchStopSignals } from '../torch';
 import { train } from '../train/trainer';
 import { ConsoleLogger, UserError, type Logger } from '../util/log';
 
@@ -59,6 +60,9 @@ async function runTrain(argv: string[]): Promise<number> {
     const result = await train(config, log, { shouldStop: () => stop.requested !== null });
     if (stop.requested) return stop.requested === 'SIGINT' ? 130 : 143;
     return result.finished === 'completed' ? 0 : 1;
+  } catch (error) {
+    if (isInterrupted(error)) return error.signal === 'SIGINT' ? 130 : 143;
+    throw error;
   } finally {
     stop.remove();
   }
@@ -74,7 +78,8 @@ function savedConfig(runDir: string): TrainConfig {
 
 /**
  * First Ctrl-C (or SIGTERM): finish the current step, checkpoint, flush logs, exit 130 (143).
- * A second one exits at once.
+ * A second one exits at once: between steps here, in the middle of one through the binding
+ * (watchStopSignals), which JavaScript cannot interrupt.
  */
 function installStopHandler(log: Logger) {
   const state = { requested: null as NodeJS.Signals | null, remove: () => {} };
@@ -85,7 +90,9 @@ function installStopHandler(log: Logger) {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  watchStopSignals(true);
   state.remove = () => {
+    watchStopSignals(false);
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };

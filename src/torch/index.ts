@@ -4,4 +4,7 @@ export * as F from './functional';
 export * as nn from './nn';
 export { Adam, type AdamOptions } from './optim';
 export { encodeSafetensors, decodeSafetensors } from './safetensors';
-export { setThreads, getThreads, blasInfo, setAutocast, cpuHasBfloat16, torchVersion } from './runtime';
+export {
+  setThreads, getThreads, blasInfo, setAutocast, cpuHasBfloat16, torchVersion, watchStopSignals,
+  isInterrupted, type InterruptedError,
+} from './runtime';

@@ -97,6 +97,7 @@ export interface NativeBinding {
   blasConfig(): string;
   setAutocast(enabled: boolean): void;
   torchVersion(): string;
+  watchStopSignals(on: boolean): void;
 }
 
 let binding: NativeBinding | undefined;

@@ -1,11 +1,13 @@
-// Threads, BLAS, bfloat16 autocast, and libtorch errors surfacing as JS exceptions.
+// Threads, BLAS, bfloat16 autocast, libtorch errors surfacing as JS exceptions, and stop
+// signals interrupting computation.
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import { test } from 'node:test';
 import * as F from './functional';
 import { Adam } from './optim';
 import {
-  blasInfo, cpuHasBfloat16, getThreads, setAutocast, setThreads, torchVersion,
+  blasInfo, cpuHasBfloat16, getThreads, isInterrupted, setAutocast, setThreads, torchVersion,
+  watchStopSignals,
 } from './runtime';
 import { Generator, full, noGrad, ones, randn, tensor, tidy } from './tensor';
 import { assertClose } from './testing';
@@ -146,4 +148,43 @@ test('a small model trains under autocast: loss falls, parameters stay float32',
 
 test('cpuHasBfloat16 answers from /proc/cpuinfo', () => {
   assert.equal(typeof cpuHasBfloat16(), 'boolean');
+});
+
+/** Sends this process `signal` and waits until `arrived` holds, or `limitMs` passes. */
+function signalSelf(signal: NodeJS.Signals, arrived: () => boolean, limitMs = 1000): void {
+  process.kill(process.pid, signal);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; !arrived() && waited < limitMs; waited += 5) Atomics.wait(pause, 0, 0, 5);
+}
+
+test('while watched, a second stop signal makes the next computing call throw', async () => {
+  const seen: NodeJS.Signals[] = [];
+  const listener = (signal: NodeJS.Signals) => seen.push(signal);
+  process.on('SIGTERM', listener);
+  const a = ones([2, 2]);
+  const computes = () => {
+    try {
+      a.add(a).dispose();
+      return true;
+    } catch (error) {
+      if (isInterrupted(error)) return false;
+      throw error;
+    }
+  };
+  watchStopSignals(true);
+  try {
+    signalSelf('SIGTERM', () => false, 50);
+    assert.equal(computes(), true, 'a first signal only asks');
+    signalSelf('SIGTERM', () => !computes());
+    assert.throws(() => a.add(a), (error: unknown) => isInterrupted(error) &&
+      error.signal === 'SIGTERM' && /interrupted by a second SIGTERM/.test(error.message));
+    a.dispose(); // freeing is never refused
+  } finally {
+    watchStopSignals(false);
+  }
+  // Each signal still reached JavaScript's listener.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  process.off('SIGTERM', listener);
+  assert.deepEqual(seen, ['SIGTERM', 'SIGTERM']);
+  assert.equal(ones([1]).add(ones([1])).item(), 2, 'unwatched: computing again');
 });

@@ -61,3 +61,22 @@ export function cpuHasBfloat16(): boolean {
 export function torchVersion(): string {
   return native().torchVersion();
 }
+
+/**
+ * While on, a second SIGINT or SIGTERM makes the next computing call throw an error for which
+ * isInterrupted holds, so a long step stops at once instead of at its end. Every signal still
+ * reaches process.on listeners, which must be installed first (see native/torch_binding.cc).
+ */
+export function watchStopSignals(on: boolean): void {
+  native().watchStopSignals(on);
+}
+
+/** The error a second stop signal raises (watchStopSignals), with that signal. */
+export interface InterruptedError extends Error {
+  code: 'INFOGAN_INTERRUPTED';
+  signal: 'SIGINT' | 'SIGTERM';
+}
+
+export function isInterrupted(error: unknown): error is InterruptedError {
+  return (error as { code?: unknown } | null)?.code === 'INFOGAN_INTERRUPTED';
+}

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
-import { Adam, Generator, rand, tensor } from '../torch';
+import { Adam, Generator, isInterrupted, rand, tensor, watchStopSignals } from '../torch';
 import { InfoGAN } from '../model/infogan';
 import { dataset } from '../data/testing';
 import { UserError } from '../util/log';
@@ -135,6 +135,42 @@ describe('a refused run', () => {
     assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
     assert.equal(fs.existsSync(config.out), false);
   });
+
+  it('quits in the middle of a step at a second stop signal, keeping only checkpointed work',
+    async () => {
+      const listener = () => {};
+      process.on('SIGTERM', listener);
+      watchStopSignals(true);
+      try {
+        for (const at of [2, 5]) {
+          const config = smallRun(`interrupted-at-${at}`, { epochs: 2 });
+          const log = new MemoryLogger();
+          // Both signals land between steps here; the next computing call is refused.
+          const afterStep = (iteration: number) => {
+            if (iteration !== at) return;
+            process.kill(process.pid, 'SIGTERM');
+            process.kill(process.pid, 'SIGTERM');
+          };
+          await assert.rejects(train(config, log, { afterStep }),
+            (error: unknown) => isInterrupted(error) && error.signal === 'SIGTERM');
+          watchStopSignals(false); // a fresh count for the next run
+          watchStopSignals(true);
+          if (at === 2) {
+            assert.equal(fs.existsSync(config.out), false, 'nothing checkpointed: nothing kept');
+            assert.ok(log.warnings.some((line) => line.endsWith('no checkpoint had been written, ' +
+              'so nothing was kept')));
+          } else {
+            assert.ok(log.warnings.some((line) =>
+              line.endsWith(`--resume ${config.out} continues from its last checkpoint`)));
+            const resumed = await train({ ...config, resume: config.out }, new MemoryLogger());
+            assert.equal(resumed.finished, 'completed');
+          }
+        }
+      } finally {
+        watchStopSignals(false);
+        process.off('SIGTERM', listener);
+      }
+    });
 
   it('stops decoding an image folder at a Ctrl-C instead of decoding the rest', async () => {
     const config = smallRun('stopped-decoding', { dataset: dataset('celeba-10k', 'img_align_celeba'),

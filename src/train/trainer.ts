@@ -17,7 +17,9 @@ import { categoricalAccuracy } from '../eval/predict';
 import { InfoGAN, checkGeneratorFits } from '../model/infogan';
 import { formatSpec } from '../model/spec';
 import { EventWriter } from '../tensorboard';
-import { Adam, Generator, noGrad, setAutocast, setThreads, tensor, tidy } from '../torch';
+import {
+  Adam, Generator, isInterrupted, noGrad, setAutocast, setThreads, tensor, tidy,
+} from '../torch';
 import { makeFolder, writeFileAtomic } from '../util/atomic';
 import { UserError, formatDuration, type Logger } from '../util/log';
 import {
@@ -126,6 +128,17 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   if (newFolder) process.on('exit', dropUnfinished);
   try {
     return await trainIn(config, log, hooks, newFolder, newLogdir);
+  } catch (error) {
+    if (isInterrupted(error)) {
+      // A second Ctrl-C in the middle of a step: the step is dropped, as is a new folder that
+      // has no checkpoint yet.
+      if (newFolder) dropUnfinished();
+      const kept = fs.existsSync(path.join(checkpointFolder(config.out), 'manifest.json'));
+      log.warn(`${error.signal} again: quit in the middle of a step; ` + (kept
+        ? `--resume ${config.out} continues from its last checkpoint`
+        : 'no checkpoint had been written, so nothing was kept'));
+    }
+    throw error;
   } finally {
     process.off('exit', dropUnfinished);
   }
