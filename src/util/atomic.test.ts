@@ -31,14 +31,22 @@ describe('makeFolder', () => {
     makeFolder(temp.dir);
   });
 
-  it('refuses a file or a dangling link in the way, by its own errno', () => {
+  it('refuses a file or a loop of links in the way, by its own errno', () => {
     const file = path.join(temp.dir, 'notes.txt');
     fs.writeFileSync(file, 'not a folder');
     assert.equal(code(() => makeFolder(file)), 'ENOTDIR');
     assert.equal(code(() => makeFolder(path.join(file, 'x'))), 'ENOTDIR');
+    fs.symlinkSync('loop-b', path.join(temp.dir, 'loop-a'));
+    fs.symlinkSync('loop-a', path.join(temp.dir, 'loop-b'));
+    assert.equal(code(() => makeFolder(path.join(temp.dir, 'loop-a', 'x'))), 'EEXIST');
+  });
+
+  it('makes the folder a dangling link points to, as writing a file through it would', () => {
     const dangling = path.join(temp.dir, 'dangling');
-    fs.symlinkSync(path.join(temp.dir, 'nowhere'), dangling);
-    assert.equal(code(() => makeFolder(path.join(dangling, 'x'))), 'EEXIST');
+    fs.symlinkSync('later/runs', dangling);
+    makeFolder(path.join(dangling, 'x'));
+    assert.ok(fs.statSync(path.join(temp.dir, 'later', 'runs', 'x')).isDirectory());
+    assert.ok(fs.lstatSync(dangling).isSymbolicLink());
   });
 
   it('fails at once under /proc, where a recursive mkdir retries forever',

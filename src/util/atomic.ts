@@ -32,8 +32,10 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
  * Creates `folder` and any missing parents, one mkdir each from the outermost missing one down.
  * Not Node's recursive mkdir: on a file system that answers ENOENT for every new name (/proc,
  * /sys) that one retries forever, and its errors can name a parent rather than the real cause.
+ * A link to a folder not yet made (a dangling link) is followed and its target made, as writing
+ * a file through such a link makes the file.
  */
-export function makeFolder(folder: string): void {
+export function makeFolder(folder: string, links = 0): void {
   const missing: string[] = [];
   for (let at = path.resolve(folder); !fs.existsSync(at); at = path.dirname(at)) {
     missing.push(at);
@@ -43,8 +45,10 @@ export function makeFolder(folder: string): void {
     try {
       fs.mkdirSync(at);
     } catch (error) {
+      const target = (error as NodeJS.ErrnoException).code === 'EEXIST' && danglingTarget(at);
+      if (target && links < MAX_LINKS) makeFolder(target, links + 1);
       // Made meanwhile by someone else: fine, as long as it is a folder.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(at)) throw error;
+      else if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(at)) throw error;
     }
   }
   if (!isFolder(folder)) {
@@ -73,6 +77,19 @@ export function writeOutputFile(file: string, data: Uint8Array | string, flag: s
     const code = (error as NodeJS.ErrnoException).code;
     if (!code) throw error;
     throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
+  }
+}
+
+/** Links followed in a row before giving up, as the kernel's own limit (ELOOP). */
+const MAX_LINKS = 40;
+
+/** Where the link at `at` points (absolute) when it is a link to nothing; else undefined. */
+function danglingTarget(at: string): string | undefined {
+  try {
+    if (!fs.lstatSync(at).isSymbolicLink() || fs.existsSync(at)) return undefined;
+    return path.resolve(path.dirname(at), fs.readlinkSync(at));
+  } catch {
+    return undefined;
   }
 }
 
