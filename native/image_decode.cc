@@ -240,9 +240,11 @@ void Resample(const uint8_t* source, int width, int height, int channels, const 
   const size_t span = size_t(pixels) * channels;
   const size_t row_out = size_t(target.width) * channels;
   scratch.region.resize(span * rows);
-  scratch.column.resize(span);
   scratch.line.resize(row_out + 1);  // + 1: a Float4 store at the last pixel writes a spare float
-  scratch.packed.resize(pixels);
+  // Padded so that every output may read a whole stride of taps (the weights past its own taps
+  // are zero): four outputs then share one loop.
+  scratch.packed.assign(size_t(pixels) + across.stride, Float4{0.f, 0.f, 0.f, 0.f});
+  scratch.column.resize(span + across.stride);
   float* const region = scratch.region.data();
   float* const sum = scratch.column.data();
   float* const line = scratch.line.data();
@@ -264,10 +266,35 @@ void Resample(const uint8_t* source, int width, int height, int channels, const 
     }
 
     // Across: each output sample is a weighted sum of neighbouring pixels of that float row.
+    // Four outputs at a time, each with its own sum: one alone would wait on every addition.
+    // Their taps past `count` have zero weight, which leaves each sum exactly as it was.
     if (channels == 3) {
       for (int x = 0; x < pixels; x++)
         packed[x] = Float4{sum[3 * x], sum[3 * x + 1], sum[3 * x + 2], 0.f};
-      for (int x = 0; x < target.width; x++) {
+      int x = 0;
+      for (; x + 4 <= target.width; x += 4) {
+        const float* w = &across.weights[size_t(x) * across.stride];
+        const Float4* a = &packed[across.first[x] - left];
+        const Float4* b = &packed[across.first[x + 1] - left];
+        const Float4* c = &packed[across.first[x + 2] - left];
+        const Float4* d = &packed[across.first[x + 3] - left];
+        const int count = std::max(std::max(across.count[x], across.count[x + 1]),
+                                   std::max(across.count[x + 2], across.count[x + 3]));
+        const size_t s = size_t(across.stride);
+        Float4 ta = w[0] * a[0], tb = w[s] * b[0], tc = w[2 * s] * c[0], td = w[3 * s] * d[0];
+        for (int k = 1; k < count; k++) {
+          ta += w[k] * a[k];
+          tb += w[s + k] * b[k];
+          tc += w[2 * s + k] * c[k];
+          td += w[3 * s + k] * d[k];
+        }
+        // In order: each store's spare float is overwritten by the next.
+        std::memcpy(&line[size_t(x) * 3], &ta, sizeof ta);
+        std::memcpy(&line[size_t(x + 1) * 3], &tb, sizeof tb);
+        std::memcpy(&line[size_t(x + 2) * 3], &tc, sizeof tc);
+        std::memcpy(&line[size_t(x + 3) * 3], &td, sizeof td);
+      }
+      for (; x < target.width; x++) {
         const float* w = &across.weights[size_t(x) * across.stride];
         const Float4* at = &packed[across.first[x] - left];
         Float4 total = w[0] * at[0];
@@ -275,7 +302,30 @@ void Resample(const uint8_t* source, int width, int height, int channels, const 
         std::memcpy(&line[size_t(x) * 3], &total, sizeof total);  // the spare is overwritten
       }
     } else {
-      for (int x = 0; x < target.width; x++) {
+      std::fill(sum + span, sum + span + across.stride, 0.f);
+      int x = 0;
+      for (; x + 4 <= target.width; x += 4) {
+        const float* w = &across.weights[size_t(x) * across.stride];
+        const float* a = sum + (across.first[x] - left);
+        const float* b = sum + (across.first[x + 1] - left);
+        const float* c = sum + (across.first[x + 2] - left);
+        const float* d = sum + (across.first[x + 3] - left);
+        const int count = std::max(std::max(across.count[x], across.count[x + 1]),
+                                   std::max(across.count[x + 2], across.count[x + 3]));
+        const size_t s = size_t(across.stride);
+        float ta = w[0] * a[0], tb = w[s] * b[0], tc = w[2 * s] * c[0], td = w[3 * s] * d[0];
+        for (int k = 1; k < count; k++) {
+          ta += w[k] * a[k];
+          tb += w[s + k] * b[k];
+          tc += w[2 * s + k] * c[k];
+          td += w[3 * s + k] * d[k];
+        }
+        line[x] = ta;
+        line[x + 1] = tb;
+        line[x + 2] = tc;
+        line[x + 3] = td;
+      }
+      for (; x < target.width; x++) {
         const float* w = &across.weights[size_t(x) * across.stride];
         const float* at = sum + (across.first[x] - left);
         float total = w[0] * at[0];
