@@ -205,8 +205,12 @@ function verify(file: CacheFile, threads: number): OpenedCache | string {
   const pixelBytes = file.length - start;
   if (file.checksum(start, pixelBytes, threads) !== prefix.readUInt32LE(16))
     return 'damaged (checksum mismatch)';
-  const fields = decodeHeader(header);
-  if (typeof fields === 'string') return `damaged (${fields})`;
+  let fields: CacheHeader;
+  try {
+    fields = decodeHeader(header);
+  } catch (error) {
+    return `damaged (${(error as Error).message})`;
+  }
   const expected = fields.count * fields.height * fields.width * fields.channels;
   if (pixelBytes !== expected) return `damaged (${pixelBytes} pixel bytes, expected ${expected})`;
   return { ...fields, takePixels: () => file.take(start), release: () => file.close() };
@@ -282,38 +286,26 @@ function encodeHeader(fields: CacheHeader): Buffer {
   return Buffer.concat([jsonLength, json, ...blobs]);
 }
 
-/** encodeHeader undone, or a string saying what in `header` is wrong. */
-function decodeHeader(header: Uint8Array): CacheHeader | string {
+/**
+ * encodeHeader undone. Throws on bytes it did not write, which the header's checksum leaves to
+ * a cache from a faulty writer.
+ */
+function decodeHeader(header: Uint8Array): CacheHeader {
   const bytes = Buffer.from(header.buffer, header.byteOffset, header.length);
-  const jsonLength = bytes.length >= 4 ? bytes.readUInt32LE(0) : Infinity;
-  if (jsonLength > bytes.length - 4) return 'header too short';
+  const jsonLength = bytes.readUInt32LE(0);
   const blobs = bytes.subarray(4 + jsonLength);
-  const blob = (where: unknown): Buffer | undefined => {
-    if (!Array.isArray(where) || where.length !== 2) return undefined;
-    const [offset, length] = where as unknown[];
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return undefined;
-    const end = (offset as number) + (length as number);
-    if ((offset as number) < 0 || (length as number) < 0 || end > blobs.length) return undefined;
-    return blobs.subarray(offset as number, end);
+  const blob = ([offset, length]: BlobPlace): Buffer => {
+    if (!(offset >= 0 && length >= 0 && offset + length <= blobs.length))
+      throw new Error('a blob outside the header');
+    return blobs.subarray(offset, offset + length);
   };
-  let broken = '';
-  const parsed = JSON.parse(bytes.toString('utf8', 4, 4 + jsonLength), (_key, value: unknown) => {
-    const encoded = value as { typedArray?: unknown; blob?: unknown } | null;
-    if (typeof encoded !== 'object' || encoded === null || !('typedArray' in encoded)) return value;
-    const Type = TYPED_ARRAYS[encoded.typedArray as TypedArrayName];
-    const source = blob(encoded.blob);
-    if (!Object.hasOwn(TYPED_ARRAYS, encoded.typedArray as string) || !source ||
-        source.length % Type.BYTES_PER_ELEMENT !== 0) {
-      broken = 'a typed array outside the header';
-      return undefined;
-    }
-    const array = new Type(source.length / Type.BYTES_PER_ELEMENT);
-    new Uint8Array(array.buffer).set(source);
-    return array;
-  }) as Omit<CacheHeader, 'files'> & { files: { text: unknown } };
-  const text = blob(parsed.files?.text);
-  if (!text) broken ||= 'a file list outside the header';
-  if (broken) return broken;
-  const files = parsed.count === 0 ? [] : text!.toString('utf8').split('\0');
-  return { ...parsed, files };
+  const json = bytes.toString('utf8', 4, 4 + jsonLength);
+  const parsed = JSON.parse(json, (_key, value: { typedArray?: string; blob?: BlobPlace }) => {
+    if (typeof value?.typedArray !== 'string') return value;
+    const Type = TYPED_ARRAYS[value.typedArray as TypedArrayName];
+    if (!Type) throw new Error(`an unknown typed array ${value.typedArray}`);
+    return new Type(new Uint8Array(blob(value.blob!)).buffer); // a copy, aligned
+  }) as Omit<CacheHeader, 'files'> & { files: { text: BlobPlace } };
+  const text = blob(parsed.files.text).toString('utf8');
+  return { ...parsed, files: parsed.count === 0 ? [] : text.split('\0') };
 }
