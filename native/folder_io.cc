@@ -46,6 +46,7 @@ struct ListedFile {
   std::string relative;
   double size = 0;
   double mtime_ms = 0;
+  double ctime_ms = 0;
 };
 
 // A file's mtime in milliseconds, computed as Node's fs.Stats.mtimeMs is, so both agree exactly.
@@ -56,6 +57,49 @@ double MtimeMs(const struct stat& info) {
   const struct timespec& mtime = info.st_mtim;
 #endif
   return double(mtime.tv_sec) * 1e3 + double(mtime.tv_nsec) / 1e6;
+}
+
+// The same for the inode's change time (ctime), which no tool sets back: a file rewritten and
+// given its old mtime again (touch -r) still shows the change here.
+double CtimeMs(const struct stat& info) {
+#if defined(__APPLE__)
+  const struct timespec& ctime = info.st_ctimespec;
+#else
+  const struct timespec& ctime = info.st_ctim;
+#endif
+  return double(ctime.tv_sec) * 1e3 + double(ctime.tv_nsec) / 1e6;
+}
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
+// a name that is not cannot be named from JavaScript, whose strings hold the decoded text.
+bool ValidUtf8(const char* text) {
+  const auto* at = reinterpret_cast<const unsigned char*>(text);
+  while (*at != 0) {
+    if (*at < 0x80) {
+      at++;
+      continue;
+    }
+    int more;
+    uint32_t value;
+    if ((*at & 0xE0) == 0xC0) {
+      more = 1, value = *at & 0x1F;
+    } else if ((*at & 0xF0) == 0xE0) {
+      more = 2, value = *at & 0x0F;
+    } else if ((*at & 0xF8) == 0xF0) {
+      more = 3, value = *at & 0x07;
+    } else {
+      return false;
+    }
+    for (int i = 1; i <= more; i++) {
+      if ((at[i] & 0xC0) != 0x80) return false;
+      value = (value << 6) | (at[i] & 0x3F);
+    }
+    static const uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+    if (value < kSmallest[more] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+      return false;
+    at += more + 1;
+  }
+  return true;
 }
 
 // Where a UTF-8 byte sorts in UTF-16 code-unit order (JavaScript's string order): characters
@@ -201,6 +245,11 @@ class FolderWalk {
       closedir(listing);
       return Unreadable(folder, prefix, code);
     }
+    if (!prefix.empty() && IsRunFolder(keys)) {
+      closedir(listing);
+      left_out_.emplace_back(prefix, "an infogan run folder");
+      return true;
+    }
     std::vector<struct stat> infos;
     std::vector<int> codes;
     StatFiles(descriptor, keys, infos, codes);
@@ -211,12 +260,22 @@ class FolderWalk {
         if (!Visit(Join(folder, key.substr(0, key.size() - 1).c_str()), prefix + key))
           return false;
       } else if (codes[i] == 0) {
-        files_.push_back({prefix + key, double(infos[i].st_size), MtimeMs(infos[i])});
+        files_.push_back(
+            {prefix + key, double(infos[i].st_size), MtimeMs(infos[i]), CtimeMs(infos[i])});
       } else if (codes[i] != ENOENT) {  // ENOENT: removed since it was listed
         left_out_.emplace_back(prefix + key, ErrnoText(codes[i]));
       }
     }
     return true;
+  }
+
+  // Whether a folder holding `keys` is one that infogan train wrote (images of its grids would
+  // otherwise join the data when runs are written inside the data set's folder).
+  static bool IsRunFolder(const std::vector<std::string>& keys) {
+    const auto has = [&keys](const char* key) {
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    return has("config.json") && has("model.json") && has("checkpoints/");
   }
 
   // A folder that cannot be read: the root fails the walk, any other is left out.
@@ -236,21 +295,38 @@ class FolderWalk {
     if (type == DT_UNKNOWN) {  // file systems that leave the type out: ask, as Node does
       if (fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) != 0) return;
       type = S_ISLNK(info.st_mode) ? DT_LNK : S_ISDIR(info.st_mode) ? DT_DIR
-             : S_ISREG(info.st_mode) ? DT_REG : DT_UNKNOWN;
+             : S_ISREG(info.st_mode) ? DT_REG : DT_FIFO;  // DT_FIFO: any other kind
+    }
+    if (type == DT_DIR && name[0] == '.') return;  // .git, .cache
+    if (!ValidUtf8(name)) {
+      left_out_.emplace_back(prefix + name + (type == DT_DIR ? "/" : ""),
+                             "a name that is not UTF-8");
+      return;
     }
     if (type == DT_LNK) {
-      if (fstatat(directory, name, &info, 0) != 0) return;  // dangling
-      if (S_ISDIR(info.st_mode) && name[0] != '.') {
+      if (fstatat(directory, name, &info, 0) != 0) {
+        const int code = errno;
+        left_out_.emplace_back(prefix + name,
+                               code == ENOENT ? "a link to nothing" : ErrnoText(code));
+        return;
+      }
+      if (S_ISDIR(info.st_mode)) {
+        if (name[0] == '.') return;
         if (ancestors_.count({info.st_dev, info.st_ino}))
           left_out_.emplace_back(prefix + name + "/", "a link to a folder above the data set");
         else
           linked_.emplace_back(Join(folder, name), prefix + name + "/");
         return;
       }
-      if (S_ISREG(info.st_mode)) type = DT_REG;  // stat-ed again with the others, links followed
+      type = S_ISREG(info.st_mode) ? DT_REG : DT_FIFO;  // stat-ed again with the others
     }
-    if (type == DT_DIR && name[0] != '.') keys.push_back(std::string(name) + '/');  // not .git
-    if (type == DT_REG) keys.emplace_back(name);
+    if (type == DT_DIR) {
+      keys.push_back(std::string(name) + '/');
+    } else if (type == DT_REG) {
+      keys.emplace_back(name);
+    } else {  // a pipe, socket or device: reading it could block, or never end
+      left_out_.emplace_back(prefix + name, "not a regular file");
+    }
   }
 
   // Stats the files among `keys` (those not ending in '/'), following links, on several threads
@@ -312,7 +388,7 @@ class ListWorker : public Napi::AsyncWorker {
     if (!walk_.Run()) SetError(walk_.error());
   }
 
-  // { names: relative paths joined by '\0', sizes: Float64Array, mtimes: Float64Array,
+  // { names: relative paths joined by '\0', sizes, mtimes, ctimes: Float64Array,
   //   leftOut: [relative path, why][] }
   void OnOK() override {
     Napi::Env env = Env();
@@ -324,14 +400,17 @@ class ListWorker : public Napi::AsyncWorker {
     }
     auto sizes = Napi::Float64Array::New(env, files.size());
     auto mtimes = Napi::Float64Array::New(env, files.size());
+    auto ctimes = Napi::Float64Array::New(env, files.size());
     for (size_t i = 0; i < files.size(); i++) {
       sizes[i] = files[i].size;
       mtimes[i] = files[i].mtime_ms;
+      ctimes[i] = files[i].ctime_ms;
     }
     auto result = Napi::Object::New(env);
     result.Set("names", Napi::String::New(env, names));
     result.Set("sizes", sizes);
     result.Set("mtimes", mtimes);
+    result.Set("ctimes", ctimes);
     const auto& left_out = walk_.left_out();
     auto left = Napi::Array::New(env, left_out.size());
     for (size_t i = 0; i < left_out.size(); i++) {
@@ -375,7 +454,7 @@ struct HeadBatch {
   std::vector<std::string> paths;
   size_t bytes = 0;
   std::vector<uint8_t> heads;     // [paths, bytes]
-  std::vector<int32_t> lengths;   // bytes read, or -1 when the file cannot be read
+  std::vector<int32_t> lengths;   // bytes read, or minus the errno of a file that cannot be read
   std::atomic<size_t> next{0};
   int workers_left = 0;  // touched on the main thread only
   Napi::Promise::Deferred deferred;
@@ -383,16 +462,18 @@ struct HeadBatch {
   explicit HeadBatch(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
 };
 
+// The bytes read into `head`, or minus the errno when the file cannot be opened or read.
 int32_t ReadHead(const std::string& path, uint8_t* head, size_t bytes) {
   const int descriptor = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (descriptor < 0) return -1;
+  if (descriptor < 0) return -errno;
   size_t done = 0;
   while (done < bytes) {
     const ssize_t got = pread(descriptor, head + done, bytes - done, off_t(done));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
+      const int code = errno;
       close(descriptor);
-      return -1;
+      return -code;
     }
     if (got == 0) break;
     done += size_t(got);

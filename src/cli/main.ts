@@ -22,7 +22,7 @@ import { sample } from '../train/sample';
 import { readRunConfig } from '../train/run';
 import { isInterrupted, watchStopSignals } from '../torch';
 import { train } from '../train/trainer';
-import { ConsoleLogger, UserError, type Logger } from '../util/log';
+import { ConsoleLogger, printable, UserError, type Logger } from '../util/log';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   train: { summary: 'train an InfoGAN on a folder of images or MNIST', run: runTrain },
@@ -148,7 +148,7 @@ export function runCli(argv: string[]): void {
   }, (error: unknown) => {
     const userError = error instanceof UserError;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`infogan: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`infogan: ${printable(message.split('\n')[0])}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     process.exitCode = userError ? error.exitCode : 1;
   });

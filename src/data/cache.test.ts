@@ -68,6 +68,31 @@ describe('decoded-set cache', () => {
     assert.equal((await load({ maxImages: 5, seed: 1 })).fromCache, true);
   });
 
+  it('misses when a file is rewritten with its size and mtime kept (as touch -r leaves it)',
+    async () => {
+      const file = path.join(images, '000005.jpg');
+      const mtime = new Date('2024-05-06T07:08:09.123Z'); // whole milliseconds, as utimes sets
+      const atime = mtime;
+      fs.utimesSync(file, atime, mtime);
+      const before = (await load()).set.pixels;
+      const stamp = fs.statSync(file).mtimeMs;
+      const bytes = fs.readFileSync(file);
+      const other = fs.readFileSync(dataset('celeba-10k', 'img_align_celeba', '000020.jpg'));
+      const swapped = Buffer.alloc(bytes.length, 0); // another face, at this one's size
+      other.copy(swapped, 0, 0, Math.min(other.length, bytes.length));
+      try {
+        fs.writeFileSync(file, swapped);
+        assert.equal(fs.statSync(file).size, bytes.length);
+        fs.utimesSync(file, atime, mtime);
+        assert.equal(fs.statSync(file).mtimeMs, stamp);
+        const after = await load();
+        assert.equal(after.fromCache, false);
+      } finally {
+        fs.writeFileSync(file, bytes);
+      }
+      assert.deepEqual((await load()).set.pixels, before);
+    });
+
   it('misses when a file is added', async () => {
     await load();
     fs.copyFileSync(
@@ -212,9 +237,11 @@ describe('decoded-set cache', () => {
     fs.mkdirSync(path.join(dir, name, 'inside'), { recursive: true });
     const { set, log } = await load(settings);
     assert.equal(set.count, 12);
-    assert.ok(log.warnings.some((w) => w.startsWith('could not remove ') && w.endsWith('EISDIR')),
-      log.warnings.join('\n'));
+    assert.deepEqual(log.warnings,
+      [`could not write the data cache ${path.join(dir, name)}: a folder has its name`]);
+    assert.equal(log.lines.some((line) => line.startsWith('cache ')), false, 'one line, no more');
     assert.ok(fs.statSync(path.join(dir, name)).isDirectory(), 'the folder is left alone');
+    assert.deepEqual(fs.readdirSync(dir), [name], 'no temporary file left');
   });
 
   it('can be switched off', async () => {

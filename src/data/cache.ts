@@ -99,7 +99,8 @@ export function readCache(file: string, log: Logger, threads = 1): OpenedCache |
   let result: OpenedCache | string;
   try {
     const stat = statOrUndefined(file);
-    if (!stat) return undefined;
+    // No cache; or a folder in its place, which is left alone (writeCache says so).
+    if (!stat || stat.isDirectory()) return undefined;
     // A pipe or device would block the read, or never end.
     result = stat.isFile() ? readVerified(openFile(file), threads) : 'not a regular file';
   } catch (error) {
@@ -229,6 +230,10 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
   prefix.writeUInt32LE(header.length, 8);
   prefix.writeUInt32LE(checksum(header), 12);
   prefix.writeUInt32LE(checksum(pixels), 16);
+  if (statOrUndefined(file)?.isDirectory()) {
+    log.warn(`could not write the data cache ${file}: a folder has its name`);
+    return;
+  }
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     makeFolder(path.dirname(file));

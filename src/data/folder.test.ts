@@ -2,6 +2,7 @@
  * The image-folder loader on the real data sets in ../shared/datasets, read in place.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -193,6 +194,28 @@ describe('folder errors', () => {
       fs.rmSync(path.join(faces, '000002.jpg'));
       await assert.rejects(loadDataset({ dataset: faces, cacheDir }, testLogger()),
         new RegExp(`no readable images in .*: left out 2 folders: everything/ \\(${why}\\)`));
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('names a file it may not read as unreadable, with the reason', () => {
+    const temp = tempFolder('locked');
+    try {
+      fs.chmodSync(temp.dir, 0o755);
+      for (const name of ['000001.jpg', '000002.jpg', 'locked.jpg'])
+        fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', '000001.jpg'), path.join(temp.dir, name));
+      fs.chmodSync(path.join(temp.dir, 'locked.jpg'), 0);
+      // Root reads every file: load as another user where this runs as root.
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const script = `
+        const { loadDataset } = require(${JSON.stringify(require.resolve('./index'))});
+        const { MemoryLogger } = require(${JSON.stringify(require.resolve('../util/log'))});
+        const log = new MemoryLogger();
+        loadDataset({ dataset: ${JSON.stringify(temp.dir)}, scale: { width: 8, height: 8 },
+          cache: false }, log).then(() => process.stdout.write(log.lines.join('\\n')));`;
+      const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', ...asUser });
+      assert.match(output, /^skipped 1 of 3 files: 1 unreadable \(locked\.jpg: permission denied\)$/m);
     } finally {
       temp.cleanup();
     }

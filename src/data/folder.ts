@@ -205,11 +205,11 @@ function isPositiveInteger(value: number): boolean {
 }
 
 /**
- * Hash of what the decoded set depends on: every file's path, size and mtime, what was left out,
- * and the settings.
+ * Hash of what the decoded set depends on: every file's path, size, mtime and ctime, what was
+ * left out, and the settings.
  */
 function cacheKey(
-  { names, sizes, mtimesMs, leftOut }: FolderListing,
+  { names, sizes, mtimesMs, ctimesMs, leftOut }: FolderListing,
   options: DatasetOptions,
   settings: Preprocessing,
 ): string {
@@ -221,6 +221,7 @@ function cacheKey(
     names,
     new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength),
     new Uint8Array(mtimesMs.buffer, mtimesMs.byteOffset, mtimesMs.byteLength),
+    new Uint8Array(ctimesMs.buffer, ctimesMs.byteOffset, ctimesMs.byteLength),
     // What could not be read: it is named in the cached notes, and readable later it adds files.
     JSON.stringify(leftOut),
   );
@@ -309,13 +310,17 @@ async function classify(
       toSniff.push(file);
     }
   }
-  const kinds = await sniffFiles(toSniff.map((file) => file.absolute), threads);
+  const { kinds, errors } = await sniffFiles(toSniff.map((file) => file.absolute), threads);
   const candidates: Candidate[] = [];
   let named = 0;
   toSniff.forEach((file, i) => {
     const kind = kinds[i];
     if (kind) {
       candidates.push({ file, kind });
+      return;
+    }
+    if (errors[i]) {
+      skipped.push({ relative: file.relative, reason: 'unreadable', detail: errors[i] });
       return;
     }
     // Pictures in a format not read here are told apart from other files (for the first many).

@@ -40,14 +40,14 @@ export interface ImageBinding {
    * Every regular file under `root` as walk.ts's listFolder describes, on a worker thread:
    * relative paths joined by '\0', sorted in JavaScript's string order, and their sizes and
    * mtimes (ms, as fs.Stats.mtimeMs); a folder of many files is stat-ed on `threads` threads.
-   * leftOut: [relative path, why] of what could not be read or was a link to a folder above
-   * the root. Rejects naming the root when it cannot be read.
+   * leftOut: [relative path, why] of what is not listed: what could not be read, links to nothing
+   * or to a folder above the root, pipes and devices, names that are not UTF-8, run folders. Rejects naming the root when it cannot be read.
    */
   listFolder(
     root: string,
     excluded: string[],
     threads: number,
-  ): Promise<{ names: string; sizes: Float64Array; mtimes: Float64Array;
+  ): Promise<{ names: string; sizes: Float64Array; mtimes: Float64Array; ctimes: Float64Array;
     leftOut: [string, string][] }>;
   /** The first `bytes` bytes of each file ([paths, bytes]); lengths[i] is -1 when unreadable. */
   readHeads(

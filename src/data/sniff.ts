@@ -3,6 +3,7 @@
  * extensions next to logs, notes and editor leftovers.
  */
 import * as fs from 'node:fs';
+import * as util from 'node:util';
 
 import { imageBinding } from './native';
 import { isNetpbm } from './netpbm';
@@ -70,32 +71,46 @@ export function fileHead(file: string): Uint8Array {
 
 /**
  * The image kind of each file from its first bytes, read `threads` files at a time by the native
- * binding (or one by one without it); a file that cannot be read is no image.
+ * binding (or one by one without it); errors[i] says why file i could not be read, if it could
+ * not (its kind is then undefined).
  */
 export async function sniffFiles(
   files: string[],
   threads: number,
-): Promise<(ImageKind | undefined)[]> {
+): Promise<{ kinds: (ImageKind | undefined)[]; errors: (string | undefined)[] }> {
   const native = imageBinding();
+  const kinds: (ImageKind | undefined)[] = [];
+  const errors: (string | undefined)[] = [];
   if (!native) {
     const head = Buffer.alloc(SNIFF_BYTES);
-    return files.map((file) => sniffImageKind(readHead(file, head)));
+    for (const file of files) {
+      try {
+        kinds.push(sniffImageKind(readHead(file, head)));
+        errors.push(undefined);
+      } catch (error) {
+        kinds.push(undefined);
+        errors.push(/^E[A-Z]+: ([^,]*)/.exec((error as Error).message)?.[1] ?? String(error));
+      }
+    }
+    return { kinds, errors };
   }
   const { heads, lengths } = await native.readHeads(files, SNIFF_BYTES, threads);
-  return files.map((_, i) => {
+  const messages = util.getSystemErrorMap();
+  files.forEach((_, i) => {
     const start = i * SNIFF_BYTES;
-    return sniffImageKind(heads.subarray(start, start + Math.max(0, lengths[i])));
+    const length = lengths[i];
+    kinds.push(sniffImageKind(heads.subarray(start, start + Math.max(0, length))));
+    // readHeads gives minus the errno; libuv's map is keyed by minus the errno as well.
+    errors.push(length < 0 ? messages.get(length)?.[1] ?? `errno ${-length}` : undefined);
   });
+  return { kinds, errors };
 }
 
 function readHead(file: string, head: Buffer): Uint8Array {
-  let descriptor: number | undefined;
+  const descriptor = fs.openSync(file, 'r');
   try {
-    descriptor = fs.openSync(file, 'r');
     return head.subarray(0, fs.readSync(descriptor, head, 0, head.length, 0));
-  } catch {
-    return head.subarray(0, 0); // unreadable (permissions, vanished)
   } finally {
-    if (descriptor !== undefined) fs.closeSync(descriptor);
+    fs.closeSync(descriptor);
   }
 }

@@ -41,11 +41,12 @@ const needsBinding = { skip: !imageBinding() && 'build/Release/infogan_image.nod
 
 /** A listing as plain values, for deepEqual against listFiles. */
 function plain(listing: FolderListing) {
-  const files = filesOf(listing).map(({ relative, absolute, size, mtimeMs }) => ({
+  const files = filesOf(listing).map(({ relative, absolute, size, mtimeMs, ctimeMs }) => ({
     relative,
     absolute,
     size,
     mtimeMs,
+    ctimeMs,
   }));
   return { files, leftOut: listing.leftOut };
 }
@@ -86,6 +87,13 @@ describe('listFolder', () => {
     fs.symlinkSync(path.join(root, 'a.txt'), path.join(root, 'link-to-a.txt'));
     fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
     fs.symlinkSync(root, path.join(root, 'b', 'loop'));
+    // Left out, and named: a pipe (reading it would block), a name that is not UTF-8, and a run
+    // folder written inside the data (its grids are not data).
+    execFileSync('mkfifo', [path.join(root, 'pipe')]);
+    fs.writeFileSync(Buffer.concat([Buffer.from(root + '/bad'), Buffer.from([0xff]), Buffer.from('.jpg')]),
+      'name');
+    for (const name of ['config.json', 'model.json', 'checkpoints/manifest.json', 'grids/g.png'])
+      write(`runs/one/${name}`, name);
     // Links to folders above the data set, which would list the tree it is in: left out.
     fs.symlinkSync(temp.dir, path.join(root, 'b', 'up'));
     fs.symlinkSync('/', path.join(root, 'slash'));
@@ -146,8 +154,14 @@ describe('listFolder', () => {
     const link = files.find((f) => f.relative === 'link-to-a.txt')!;
     assert.equal(link.mtimeMs, a.mtimeMs, 'a link is listed with its target');
     const above = 'a link to a folder above the data set';
-    assert.deepEqual(listing.leftOut,
-      [{ relative: 'b/up/', reason: above }, { relative: 'slash/', reason: above }]);
+    assert.deepEqual(listing.leftOut, [
+      { relative: 'b/up/', reason: above },
+      { relative: 'bad\ufffd.jpg', reason: 'a name that is not UTF-8' },
+      { relative: 'dangling', reason: 'a link to nothing' },
+      { relative: 'pipe', reason: 'not a regular file' },
+      { relative: 'runs/one/', reason: 'an infogan run folder' },
+      { relative: 'slash/', reason: above },
+    ]);
   });
 
   it('gives exactly what the JavaScript walk gives', needsBinding, async () => {

@@ -1,8 +1,9 @@
 /**
- * Lists every file under a folder, recursively, with what the cache key needs (size, mtime).
+ * Lists every file under a folder, recursively, with what the cache key needs (size, mtime,
+ * ctime).
  *
  * With the native binding the walk and a stat of every file happen in C++ on a worker thread and
- * come back packed (one string of names, two arrays of numbers): a cache hit needs nothing more,
+ * come back packed (one string of names, three arrays of numbers): a cache hit needs nothing more,
  * and a folder of 10,000 files costs no 10,000 JavaScript calls. Without it, fs does the same.
  */
 import * as fs from 'node:fs';
@@ -17,6 +18,7 @@ export interface FolderFile {
   absolute: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
 }
 
 /** Every file under a folder, packed: the file list without an object per file. */
@@ -29,6 +31,8 @@ export interface FolderListing {
   sizes: Float64Array;
   /** As fs.Stats.mtimeMs. */
   mtimesMs: Float64Array;
+  /** As fs.Stats.ctimeMs: changed by any write, and by setting the mtime back. */
+  ctimesMs: Float64Array;
   /** What could not be listed, in path order: see LeftOut. */
   leftOut: LeftOut[];
 }
@@ -58,8 +62,9 @@ export async function listFolder(
   const native = imageBinding();
   if (!native) return packFiles(root, listFiles(root, exclude));
   const excluded = exclude.map((p) => path.resolve(p));
-  const { names, sizes, mtimes, leftOut } = await native.listFolder(root, excluded, threads);
-  return { root, count: sizes.length, names, sizes, mtimesMs: mtimes,
+  const { names, sizes, mtimes, ctimes, leftOut } =
+    await native.listFolder(root, excluded, threads);
+  return { root, count: sizes.length, names, sizes, mtimesMs: mtimes, ctimesMs: ctimes,
     leftOut: leftOut
       .map(([relative, reason]) => ({ relative, reason: lowerFirst(reason) }))
       .sort(byPath) };
@@ -73,6 +78,7 @@ export function filesOf(listing: FolderListing): FolderFile[] {
     absolute: path.join(listing.root, relative),
     size: listing.sizes[i],
     mtimeMs: listing.mtimesMs[i],
+    ctimeMs: listing.ctimesMs[i],
   }));
 }
 
@@ -83,6 +89,7 @@ function packFiles(root: string, { files, leftOut }: WalkedFiles): FolderListing
     names: files.map((f) => f.relative).join('\0'),
     sizes: Float64Array.from(files, (f) => f.size),
     mtimesMs: Float64Array.from(files, (f) => f.mtimeMs),
+    ctimesMs: Float64Array.from(files, (f) => f.ctimeMs),
     leftOut,
   };
 }
@@ -106,38 +113,62 @@ export function listFiles(root: string, exclude: string[] = []): WalkedFiles {
   // listed under its real path.
   const linked: [string, string][] = [];
   const visit = (folder: string, prefix: string) => {
-    let entries: fs.Dirent[];
+    let entries: fs.Dirent<Buffer>[];
     try {
       const real = fs.realpathSync(folder);
       if (visited.has(real)) return;
       visited.add(real);
-      entries = fs.readdirSync(folder, { withFileTypes: true });
+      entries = fs.readdirSync(folder, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       if (prefix === '') throw error;
       leftOut.push({ relative: prefix, reason: errnoText(error) });
       return;
     }
-    for (const entry of entries) {
-      const absolute = path.join(folder, entry.name);
-      if (excluded.has(absolute)) continue;
-      const relative = prefix + entry.name;
-      const stat = entry.isSymbolicLink() ? statOrUndefined(absolute) : undefined;
+    const names = entries.map((entry) => entry.name.toString('utf8'));
+    if (prefix !== '' && ['config.json', 'model.json', 'checkpoints'].every((n) =>
+      names.includes(n))) {
+      leftOut.push({ relative: prefix, reason: 'an infogan run folder' });
+      return;
+    }
+    entries.forEach((entry, i) => {
+      const name = names[i];
+      const absolute = path.join(folder, name);
+      if (excluded.has(absolute)) return;
+      const relative = prefix + name;
+      if (entry.isDirectory() && name.startsWith('.')) return;
+      if (!Buffer.from(name, 'utf8').equals(entry.name)) {
+        const slash = entry.isDirectory() ? '/' : '';
+        leftOut.push({ relative: relative + slash, reason: 'a name that is not UTF-8' });
+        return;
+      }
+      let stat: fs.Stats | undefined;
+      if (entry.isSymbolicLink()) {
+        try {
+          stat = fs.statSync(absolute);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          leftOut.push({ relative, reason: code === 'ENOENT' ? 'a link to nothing' : errnoText(error) });
+          return;
+        }
+      }
       if (entry.isDirectory() || stat?.isDirectory()) {
-        if (entry.name.startsWith('.')) continue;
+        if (name.startsWith('.')) return;
         if (!stat) visit(absolute, relative + '/');
         else if (isAncestor(fs.realpathSync(absolute)))
           leftOut.push({ relative: relative + '/', reason: 'a link to a folder above the data set' });
         else linked.push([absolute, relative + '/']);
       } else if (entry.isFile() || stat?.isFile()) {
         try {
-          const { size, mtimeMs } = stat ?? fs.statSync(absolute);
-          files.push({ relative, absolute, size, mtimeMs });
+          const { size, mtimeMs, ctimeMs } = stat ?? fs.statSync(absolute);
+          files.push({ relative, absolute, size, mtimeMs, ctimeMs });
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code !== 'ENOENT') leftOut.push({ relative, reason: errnoText(error) });
         }
+      } else {
+        leftOut.push({ relative, reason: 'not a regular file' });
       }
-    }
+    });
   };
   visit(root, '');
   for (let i = 0; i < linked.length; i++) visit(...linked[i]);
@@ -159,10 +190,3 @@ function errnoText(error: unknown): string {
   return /^E[A-Z]+: ([^,]*)/.exec(message)?.[1] ?? message;
 }
 
-function statOrUndefined(file: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(file);
-  } catch {
-    return undefined; // a dangling link
-  }
-}

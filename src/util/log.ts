@@ -17,6 +17,18 @@ export interface Progress {
   finish(): void;
 }
 
+/**
+ * `text` with its control characters escaped (`\n`, `\x1b`), so that a line stays one line and
+ * a file name cannot move the cursor, colour the terminal or fake a line of its own.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (char) => {
+    if (char === '\n') return '\\n';
+    if (char === '\r') return '\\r';
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 /** Formats seconds as `1h02m`, `3m05s` or `12s`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
@@ -43,11 +55,11 @@ export class ConsoleLogger implements Logger {
   constructor(private readonly quiet = false) {}
 
   info(line: string): void {
-    if (!this.quiet) process.stdout.write(line + '\n');
+    if (!this.quiet) process.stdout.write(printable(line) + '\n');
   }
 
   warn(line: string): void {
-    process.stderr.write(`warning: ${line}\n`);
+    process.stderr.write(`warning: ${printable(line)}\n`);
   }
 
   progress(label: string, total: number): Progress {
