@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -682,6 +684,67 @@ Napi::Value Crc32cBlocks(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A mapped file cut short under its reader. Reading a page past the new end of a mapped file
+// raises SIGBUS, which would kill the process without a word; another program truncating or
+// rewriting a cache file in place while a run uses it does that. The mappings are registered
+// here, and a SIGBUS inside one prints one line naming the file and exits 1. Checkpoints are
+// written atomically, so the run resumes from its last one.
+
+struct GuardedMapping {
+  std::atomic<uintptr_t> start{0};  // 0: a free slot
+  std::atomic<size_t> length{0};
+  char message[768];
+};
+
+GuardedMapping guarded_mappings[32];
+struct sigaction displaced_bus;
+bool bus_handler_installed = false;
+
+void OnBusError(int signal, siginfo_t* details, void* context) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(details->si_addr);
+  for (GuardedMapping& slot : guarded_mappings) {
+    const uintptr_t start = slot.start.load();
+    if (start != 0 && at >= start && at - start < slot.length.load()) {
+      ssize_t ignored = write(STDERR_FILENO, slot.message, std::strlen(slot.message));
+      (void)ignored;
+      _exit(1);
+    }
+  }
+  // Not a mapping of ours: hand the fault back, to fault again under the displaced handler.
+  sigaction(SIGBUS, &displaced_bus, nullptr);
+  (void)signal;
+  (void)context;
+}
+
+// Registers [address, address + length) of `path`; false when every slot is taken.
+bool GuardMapping(const uint8_t* address, size_t length, const std::string& path) {
+  if (!bus_handler_installed) {
+    struct sigaction handler {};
+    handler.sa_sigaction = OnBusError;
+    handler.sa_flags = SA_SIGINFO;
+    sigemptyset(&handler.sa_mask);
+    if (sigaction(SIGBUS, &handler, &displaced_bus) != 0) return false;
+    bus_handler_installed = true;
+  }
+  for (GuardedMapping& slot : guarded_mappings) {
+    if (slot.start.load() != 0) continue;
+    const std::string message = "infogan: the data cache " + path +
+        " was changed while in use (cut short by another program); run again to rebuild it\n";
+    std::snprintf(slot.message, sizeof slot.message, "%s", message.c_str());
+    slot.length.store(length);
+    slot.start.store(reinterpret_cast<uintptr_t>(address));
+    return true;
+  }
+  return false;
+}
+
+void UnguardMapping(const uint8_t* address) {
+  for (GuardedMapping& slot : guarded_mappings) {
+    if (slot.start.load() == reinterpret_cast<uintptr_t>(address)) slot.start.store(0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // A mapped file: a whole file in memory without reading it into fresh memory, private to this
 // process (writes are copied on write and never reach the file).
 //
@@ -734,6 +797,7 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
     if (address == MAP_FAILED)
       throw Napi::Error::New(env, "cannot map " + path + ": " + ErrnoText(code));
     address_ = static_cast<uint8_t*>(address);
+    GuardMapping(address_, length_, path);
   }
 
   ~MappedFile() override { Unmap(); }
@@ -775,6 +839,7 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
     return Napi::ArrayBuffer::New(
         env, mapping->first, mapping->second,
         [](Napi::Env, void*, std::pair<uint8_t*, size_t>* done) {
+          UnguardMapping(done->first);
           munmap(done->first, done->second);
           delete done;
         },
@@ -802,7 +867,10 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   }
 
   void Unmap() {
-    if (address_ != nullptr) munmap(address_, length_);
+    if (address_ != nullptr) {
+      UnguardMapping(address_);
+      munmap(address_, length_);
+    }
     address_ = nullptr;
   }
 

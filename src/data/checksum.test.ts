@@ -3,6 +3,7 @@
  * value, native block sums against the JavaScript ones, and mapped files.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -122,6 +123,22 @@ describe('MappedFile', needsBinding, () => {
     assert.throws(() => mapped.read(0, 1), /already taken or closed/);
     mapped.close(); // the buffer keeps its pages
     assert.equal(whole[6], bytes[6]);
+  });
+
+  it('names the file and exits 1 when the file is cut short under its reader', () => {
+    const file = path.join(temp.dir, 'cut.bin');
+    fs.writeFileSync(file, noise(1 << 20));
+    const script = `
+      const { imageBinding } = require(${JSON.stringify(require.resolve('./native'))});
+      const file = ${JSON.stringify(file)};
+      const bytes = new Uint8Array(new (imageBinding().MappedFile)(file).take());
+      require('node:fs').truncateSync(file, 0);
+      console.log('read', bytes[900000]);`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `infogan: the data cache ${file} was changed while in use ` +
+      '(cut short by another program); run again to rebuild it\n');
   });
 
   it('maps an empty file, and names a missing one', () => {
