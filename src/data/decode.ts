@@ -1,7 +1,7 @@
 /**
  * Decodes one image file to uint8 pixels at the size and colour the data set asks for.
  *
- * JPEG, PNG, GIF, WebP and TIFF go through sharp (libvips); PGM/PPM through our own reader, and
+ * JPEG, PNG, GIF, WebP and TIFF go through sharp (libvips); PBM/PGM/PPM through our own reader, and
  * through sharp afterwards only when they need resizing or a colour change. A folder's JPEGs go
  * through the native batch decoder (jpeg.ts) instead, and come here only without the binding or
  * in a colour space it leaves out (CMYK).
@@ -32,7 +32,7 @@ export interface DecodedImage {
   gray: boolean;
 }
 
-/** An image's width and height from its header (PGM/PPM are decoded whole: that is cheap). */
+/** An image's width and height from its header (PBM/PGM/PPM are decoded whole: that is cheap). */
 export async function probeSize(
   bytes: Buffer,
   kind: ImageKind,

@@ -33,6 +33,14 @@ const image = (channels: 1 | 2 | 3 | 4) => {
   return sharp(data, { raw });
 };
 
+/** A P4 raster, SIZE x SIZE: black rows above white rows, alternately. */
+function stripedBitmap(): Buffer {
+  const rowBytes = SIZE / 8;
+  const raster = Buffer.alloc(SIZE * rowBytes);
+  for (let y = 0; y < SIZE; y += 2) raster.fill(0xff, y * rowBytes, (y + 1) * rowBytes);
+  return raster;
+}
+
 /** Writes one file of every kind into `dir`; returns the names that should load. */
 async function writeEveryFormat(dir: string): Promise<string[]> {
   const files: Record<string, Buffer> = {
@@ -52,6 +60,8 @@ async function writeEveryFormat(dir: string): Promise<string[]> {
       Buffer.alloc(SIZE * SIZE * 2, 0x80),
     ]),
     'text.pgm': Buffer.from(`P2 ${SIZE} ${SIZE} 15 ${'7 '.repeat(SIZE * SIZE)}`),
+    'bitmap.pbm': Buffer.concat([Buffer.from(`P4 ${SIZE} ${SIZE}\n`), stripedBitmap()]),
+    'text-bitmap': Buffer.from(`P1\n# checks\n${SIZE} ${SIZE}\n${'10'.repeat(SIZE * SIZE / 2)}`),
   };
   for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
   return Object.keys(files).sort();
@@ -69,6 +79,8 @@ describe('image folder formats', () => {
     const jpeg = fs.readFileSync(path.join(mixed, 'colour.jpg'));
     fs.writeFileSync(path.join(mixed, 'cut.jpg'), jpeg.subarray(0, jpeg.length >> 1));
     fs.writeFileSync(path.join(mixed, 'zero.png'), '');
+    const bitmap = fs.readFileSync(path.join(mixed, 'bitmap.pbm'));
+    fs.writeFileSync(path.join(mixed, 'cut.pbm'), bitmap.subarray(0, bitmap.length - 1));
     fs.writeFileSync(path.join(mixed, 'Thumbs.db'), 'not an image at all');
     // A 1x1 BMP: a picture, in a format not read here.
     const bmp = Buffer.alloc(58);
@@ -95,12 +107,13 @@ describe('image folder formats', () => {
     const skipped = log.lines.filter((line) => line.startsWith('skipped'));
     assert.equal(skipped.length, 1);
     const expected = [
-      /^skipped 5 of 18 files: /,
-      /1 unreadable \(cut\.jpg: .+\); 1 unsupported format \(small\.bmp: BMP\); /,
+      /^skipped 6 of 21 files: /,
+      /2 unreadable \(cut\.jpg: .+, cut\.pbm: truncated: .+\); /,
+      /1 unsupported format \(small\.bmp: BMP\); /,
       /1 empty \(zero\.png\); 1 marked \.bad \(fake\.png\.bad\); 1 not an image \(Thumbs\.db\)$/,
     ];
     for (const part of expected) assert.match(skipped[0], part);
-    assert.ok(log.lineWith('channels: 3 (8 of 13 images have colour)'));
+    assert.ok(log.lineWith('channels: 3 (8 of 15 images have colour)'));
     // A grey image in a colour set has three equal channels; the 16-bit PGM is mid-grey.
     const frame = SIZE * SIZE * 3;
     const deepPgm = set.pixels.subarray(
@@ -116,6 +129,20 @@ describe('image folder formats', () => {
       text.every((v) => v === 119),
       'P2 value 7 of 15 scales to 119',
     );
+    // Bitmaps: 1 is black. P4 rows alternate black and white; P1 pixels alternate along a row.
+    const pixelsOf = (name: string) =>
+      set.pixels.subarray(loadable.indexOf(name) * frame, (loadable.indexOf(name) + 1) * frame);
+    const grey = (pixels: Uint8Array, p: number) => {
+      const [r, g, b] = pixels.subarray(p * 3, p * 3 + 3);
+      assert.ok(r === g && g === b, `pixel ${p} is grey`);
+      return r;
+    };
+    const bitmap = pixelsOf('bitmap.pbm');
+    const textBitmap = pixelsOf('text-bitmap');
+    for (let p = 0; p < SIZE * SIZE; p++) {
+      assert.equal(grey(bitmap, p), Math.floor(p / SIZE) % 2 === 0 ? 0 : 255, `P4 pixel ${p}`);
+      assert.equal(grey(textBitmap, p), p % 2 === 0 ? 0 : 255, `P1 pixel ${p}`);
+    }
   });
 
   it('gives one channel when forced, or when every image is grey', async () => {
@@ -127,12 +154,12 @@ describe('image folder formats', () => {
     assert.equal(forced.pixels.length, forced.count * SIZE * SIZE);
     const grey = path.join(temp.dir, 'grey');
     fs.mkdirSync(grey);
-    for (const name of ['grey.png', 'grey-alpha.png', 'scan.tiff', 'deep.pgm'])
+    for (const name of ['grey.png', 'grey-alpha.png', 'scan.tiff', 'deep.pgm', 'bitmap.pbm'])
       fs.copyFileSync(path.join(mixed, name), path.join(grey, name));
     const log = testLogger();
     const set = await loadDataset({ dataset: grey, cacheDir, scale: { width: 8, height: 8 } }, log);
     assert.equal(set.channels, 1);
-    assert.ok(log.lineWith('channels: 1 (all 4 images are grey)'));
+    assert.ok(log.lineWith('channels: 1 (all 5 images are grey)'));
   });
 
   it('centre-crops to the new aspect by default, squashes when asked', async () => {

@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { UserError } from '../util/log';
+import { encodePng } from '../util/png';
 import { loadDataset } from './index';
-import { alignClasses, readAttributeFile, readLabelFile } from './labels';
+import { alignAttributes, alignClasses, readAttributeFile, readLabelFile } from './labels';
 import { dataset, tempFolder, testLogger } from './testing';
 
 const temp = tempFolder('labels');
@@ -16,6 +17,20 @@ function write(name: string, text: string): string {
   fs.writeFileSync(file, text);
   return file;
 }
+
+/** A folder of small grey PNGs with these names. */
+function imageFolder(name: string, files: string[]): string {
+  const dir = path.join(temp.dir, name);
+  fs.mkdirSync(dir);
+  files.forEach((file, i) => {
+    const pixels = new Uint8Array(8 * 8).fill(30 * i);
+    fs.writeFileSync(path.join(dir, file), encodePng(pixels, 8, 8, 1));
+  });
+  return dir;
+}
+
+/** UTF-8 text after a byte-order mark, as Notepad saves it. */
+const BOM = '\ufeff';
 
 describe('class lists (--labels with "file class" lines)', () => {
   it('reads a class per file and numbers the classes in natural order', () => {
@@ -96,6 +111,38 @@ describe('class lists (--labels with "file class" lines)', () => {
     set.files!.forEach((file, i) => assert.equal(classes.names[classes.index[i]], classOf.get(file)));
     assert.ok(log.lineWith(`classes for every image from ${list}`));
   });
+
+  it('reads UTF-8: names with accents and CJK characters match the images they name', async () => {
+    // 'à' is C3 A0 in UTF-8, and A0 read as Latin-1 is a no-break space, which split the name.
+    const names = ['ünï çødé 顔.png', 'voilà.png', 'plain.png'];
+    const folder = imageFolder('unicode', names);
+    const list = write('unicode.txt', 'ünï çødé 顔.png\t顔\nvoilà.png  café\nplain.png café\n');
+    const log = testLogger();
+    const set = await loadDataset({ dataset: folder, labels: list,
+      cacheDir: path.join(temp.dir, 'cache') }, log);
+    const classes = set.labels!.classes!;
+    const classOf = new Map(set.files!.map((file, i) => [file, classes.names[classes.index[i]]]));
+    assert.deepEqual(Object.fromEntries(classOf),
+      { 'ünï çødé 顔.png': '顔', 'voilà.png': 'café', 'plain.png': 'café' });
+    assert.equal(log.lineWith('labels:'), `labels: 2 classes for every image from ${list}`);
+  });
+
+  it('matches a name however its accents are encoded (composed or decomposed)', () => {
+    const composed = 'Zoë/Zoë_01.jpg';
+    const decomposed = composed.normalize('NFD');
+    assert.notEqual(composed, decomposed);
+    const table = readLabelFile(write('zoe.txt', `${composed} Zoë\nJosé_02.jpg José\n`));
+    assert.ok('classOf' in table);
+    const classes = alignClasses(table, [decomposed, 'José_02.jpg'.normalize('NFD')], 'zoe.txt');
+    assert.deepEqual([classes.labelled, classes.unused.count], [2, 0]);
+  });
+
+  it('skips a byte-order mark before the first name', () => {
+    const table = readLabelFile(write('bom.txt',
+      `${BOM}George_W_Bush_0001.jpg George\nLaura_Bush_0001.jpg Laura\n`));
+    assert.ok('classOf' in table);
+    assert.deepEqual([...table.classOf.keys()], ['George_W_Bush_0001.jpg', 'Laura_Bush_0001.jpg']);
+  });
 });
 
 describe('attribute lists (CelebA list_attr_celeba.txt)', () => {
@@ -117,5 +164,23 @@ describe('attribute lists (CelebA list_attr_celeba.txt)', () => {
       e.message === `${short}:4: 1 values, expected 2`);
     const noNames = write('no-names.txt', '1\n');
     assert.throws(() => readAttributeFile(noNames), /expected a row count and a line of attribute/);
+    // A second row for one image (it used to take the next image's values).
+    const twice = write('twice.txt', '3\nA B\na.jpg 1 -1\n\na.jpg -1 1\nb.jpg 1 1\n');
+    assert.throws(() => readAttributeFile(twice), (e) => e instanceof UserError &&
+      e.message === `${twice}:5: a second row for a.jpg (the first is line 3); give each image ` +
+        'one row');
+  });
+
+  it('reads UTF-8 file names and skips a byte-order mark, found or given by --labels', () => {
+    const text = `${BOM}2\nSmiling Young\n顔_ü.jpg 1 -1\ncafé.jpg -1 1\n`;
+    for (const table of [readAttributeFile(write('bom-attrs.txt', text)),
+      readLabelFile(write('bom-labels.txt', text))]) {
+      assert.ok('names' in table);
+      assert.deepEqual(table.names, ['Smiling', 'Young']);
+      assert.equal(table.declaredRows, 2);
+      const aligned = alignAttributes(table, ['b/café.jpg', 'a/顔_ü.jpg']);
+      assert.deepEqual([...aligned.values], [-1, 1, 1, -1]);
+      assert.equal(aligned.matched, 2);
+    }
   });
 });

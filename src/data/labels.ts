@@ -43,6 +43,34 @@ export function readAttributeFile(file: string): AttributeTable {
   return parseAttributeList(file, fs.readFileSync(file));
 }
 
+/** The mark some editors (Notepad) write before UTF-8 text; it is not part of the first line. */
+const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Where the text of a label file starts: after its byte-order mark, if it has one. */
+function textStart(bytes: Buffer): number {
+  return bytes.subarray(0, 3).equals(BYTE_ORDER_MARK) ? 3 : 0;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A file name as lists and folders are matched by: NFC, so a list written where names are
+ * composed (ü as one character) finds images named where they are decomposed (u and a
+ * combining diaeresis, as macOS's HFS+ stores them), and the other way round.
+ */
+function nameKey(name: string): string {
+  return NON_ASCII.test(name) ? name.normalize('NFC') : name;
+}
+
+/** Runs of ASCII white space, which alone separate fields: other spaces belong to a name. */
+const ASCII_SPACES = /[ \t\r\f\v]+/;
+const OUTER_ASCII_SPACES = /^[ \t\r\f\v]+|[ \t\r\f\v]+$/g;
+
+/** `text` without ASCII white space (spaces, tabs, carriage returns) at either end. */
+function trimSpaces(text: string): string {
+  return text.replace(OUTER_ASCII_SPACES, '');
+}
+
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -52,29 +80,40 @@ const PLUS = 0x2b;
 const MINUS = 0x2d;
 
 /**
- * The attribute list in `bytes` (Latin-1), scanned byte by byte in place: CelebA's full list has
+ * The attribute list in `bytes` (UTF-8), scanned byte by byte in place: CelebA's full list has
  * 202,599 rows of 40 values, and a string per line or per value would cost more than the parsing.
+ * Bytes can be compared with ASCII here because every byte of a UTF-8 character beyond ASCII is
+ * 0x80 or more, so none of them reads as a space, a newline, a sign or a digit.
  */
 function parseAttributeList(file: string, bytes: Buffer): AttributeTable {
+  const start = textStart(bytes);
   const lineEnds: number[] = [];
-  for (let at = bytes.indexOf(NEWLINE); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) {
+  for (let at = bytes.indexOf(NEWLINE, start); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) {
     lineEnds.push(at);
   }
   lineEnds.push(bytes.length);
-  const startOf = (i: number) => (i === 0 ? 0 : lineEnds[i - 1] + 1);
-  const line = (i: number) => bytes.toString('latin1', startOf(i), lineEnds[i]);
+  const startOf = (i: number) => (i === 0 ? start : lineEnds[i - 1] + 1);
+  const line = (i: number) => bytes.toString('utf8', startOf(i), lineEnds[i]);
   const declaredRows = Number(line(0));
-  const names = (lineEnds.length > 1 ? line(1) : '').trim().split(/\s+/).filter(Boolean);
+  const names = trimSpaces(lineEnds.length > 1 ? line(1) : '').split(ASCII_SPACES).filter(Boolean);
   if (!Number.isInteger(declaredRows) || names.length === 0) {
     throw new UserError(`${file}: expected a row count and a line of attribute names first`);
   }
   const width = names.length;
   const rowOf = new Map<string, number>();
   const values = new Int8Array(Math.max(0, lineEnds.length - 2) * width);
+  const lineOfRow = new Int32Array(Math.max(0, lineEnds.length - 2));
   for (let i = 2; i < lineEnds.length; i++) {
     const name = parseRow(bytes, startOf(i), lineEnds[i], values, rowOf.size * width, width);
     if (typeof name === 'string') {
-      rowOf.set(name, rowOf.size);
+      const key = nameKey(name);
+      const earlier = rowOf.get(key);
+      if (earlier !== undefined) {
+        throw new UserError(`${file}:${i + 1}: a second row for ${name} (the first is line ` +
+          `${lineOfRow[earlier]}); give each image one row`);
+      }
+      lineOfRow[rowOf.size] = i + 1;
+      rowOf.set(key, rowOf.size);
     } else if (name !== undefined) {
       throw new UserError(`${file}:${i + 1}: ${name.problem}`);
     }
@@ -103,7 +142,7 @@ function parseRow(
   if (i === end) return undefined;
   const nameStart = i;
   while (i < end && !isSpace(bytes[i])) i++;
-  const name = bytes.toString('latin1', nameStart, i);
+  const name = bytes.toString('utf8', nameStart, i);
   let count = 0;
   for (;;) {
     while (i < end && isSpace(bytes[i])) i++;
@@ -112,7 +151,7 @@ function parseRow(
     while (i < end && !isSpace(bytes[i])) i++;
     const value = attributeValue(bytes, tokenStart, i);
     if (value === 0) {
-      const token = bytes.toString('latin1', tokenStart, i);
+      const token = bytes.toString('utf8', tokenStart, i);
       return { problem: `attribute value '${token}' is not 1 or -1` };
     }
     if (count < width) out[offset + count] = value;
@@ -135,7 +174,8 @@ export interface ClassTable {
 
 /**
  * Reads a --labels file of either kind: a CelebA-style attribute list (a row count, a line of
- * names, then `file v1 v2 ...`) or a class list (`file class` on every line).
+ * names, then `file v1 v2 ...`) or a class list (`file class` on every line). Both are UTF-8, as
+ * the folder's file names are read, and a byte-order mark before the first line is skipped.
  */
 export function readLabelFile(file: string): AttributeTable | ClassTable {
   let bytes: Buffer;
@@ -146,9 +186,9 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
     throw new UserError(`--labels ${file}: cannot read it (${code}); expected a CelebA ` +
       'attribute list or a "file class" list', 2);
   }
-  const text = bytes.toString('latin1');
-  if (/^\d+$/.test(firstLine(text))) return parseAttributeList(file, bytes);
-  const lines = text.split('\n');
+  const start = textStart(bytes);
+  if (/^\d+$/.test(firstLine(bytes, start))) return parseAttributeList(file, bytes);
+  const lines = bytes.toString('utf8', start).split('\n');
   const classOf = new Map<string, string>();
   const lineOf = new Map<string, number>();
   for (const [i, line] of lines.entries()) {
@@ -159,7 +199,7 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
         'a tab before the class when the file name has spaces) or a CelebA attribute list (a ' +
         'row count, the names, then "file 1 -1 ..." rows)');
     }
-    const [name, label] = [fields[0].replace(/^(\.\/)+/, ''), fields[1]];
+    const [name, label] = [nameKey(fields[0].replace(/^(\.\/)+/, '')), fields[1]];
     const earlier = classOf.get(name);
     if (earlier !== undefined && earlier !== label) {
       throw new UserError(`--labels ${file}:${i + 1}: ${name} is "${label}" here but ` +
@@ -174,23 +214,24 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
 
 /**
  * The fields of one class-list line: split at its last tab when it has one (so a file name may hold
- * spaces), else at runs of spaces; null for a blank line.
+ * spaces), else at runs of spaces; null for a blank line. A no-break or ideographic space is part
+ * of the name it is in, as in attribute lists.
  */
 function classLine(line: string): string[] | null {
-  const trimmed = line.trim();
+  const trimmed = trimSpaces(line);
   if (trimmed === '') return null;
   const tab = trimmed.lastIndexOf('\t');
-  if (tab >= 0) return [trimmed.slice(0, tab).trim(), trimmed.slice(tab + 1).trim()];
-  return trimmed.split(/\s+/);
+  if (tab >= 0) return [trimSpaces(trimmed.slice(0, tab)), trimSpaces(trimmed.slice(tab + 1))];
+  return trimmed.split(ASCII_SPACES);
 }
 
-/** The first line of `text` that is not blank, trimmed; '' when there is none. */
-function firstLine(text: string): string {
-  for (let start = 0; start < text.length; ) {
-    const end = text.indexOf('\n', start);
-    const line = text.slice(start, end < 0 ? text.length : end).trim();
+/** The first non-blank line of the text from bytes[start], trimmed; '' when there is none. */
+function firstLine(bytes: Buffer, start: number): string {
+  for (let from = start; from < bytes.length; ) {
+    const end = bytes.indexOf(NEWLINE, from);
+    const line = trimSpaces(bytes.toString('utf8', from, end < 0 ? bytes.length : end));
     if (line !== '' || end < 0) return line;
-    start = end + 1;
+    from = end + 1;
   }
   return '';
 }
@@ -205,21 +246,22 @@ function firstLine(text: string): string {
 export function alignClasses(table: ClassTable, files: string[], source: string):
   { names: string[]; index: Int32Array; labelled: number; unused: { count: number;
     examples: string[] } } {
+  const keys = files.map(nameKey);
   const sharing = new Map<string, string[]>();
-  for (const file of files) {
-    const base = path.posix.basename(file);
+  keys.forEach((key, i) => {
+    const base = path.posix.basename(key);
     const same = sharing.get(base);
-    if (same) same.push(file);
-    else sharing.set(base, [file]);
-  }
+    if (same) same.push(files[i]);
+    else sharing.set(base, [files[i]]);
+  });
   const used = new Set<string>();
-  const perFile = files.map((file) => {
-    const byPath = table.classOf.get(file);
+  const perFile = keys.map((key) => {
+    const byPath = table.classOf.get(key);
     if (byPath !== undefined) {
-      used.add(file);
+      used.add(key);
       return byPath;
     }
-    const base = path.posix.basename(file);
+    const base = path.posix.basename(key);
     const byName = table.classOf.get(base);
     if (byName === undefined) return undefined;
     const same = sharing.get(base)!;
@@ -256,7 +298,7 @@ export function alignAttributes(
   const values = new Int8Array(files.length * width);
   let matched = 0;
   files.forEach((file, i) => {
-    const row = table.rowOf.get(path.posix.basename(file));
+    const row = table.rowOf.get(nameKey(path.posix.basename(file)));
     if (row === undefined) return;
     values.set(table.values.subarray(row * width, (row + 1) * width), i * width);
     matched++;

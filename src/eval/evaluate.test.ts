@@ -90,6 +90,7 @@ describe('evaluate a tiny MNIST run', () => {
     assert.equal(saved.images, 256);
     assert.equal(saved.iteration, 8);
     assert.equal(saved.nmiNormalisation, 'arithmetic');
+    assert.deepEqual(saved.warnings, []);
     assert.deepEqual(saved.codes.map((c: { name: string }) => c.name),
       ['categorical_0', 'continuous_0', 'continuous_1']);
     const classes = saved.codes[0].classes;
@@ -191,6 +192,28 @@ describe('evaluate a tiny MNIST run', () => {
       out: path.join(temp, 'people.json') }), new MemoryLogger());
     assert.deepEqual([scored.images, scored.labels.classes], [6, 2]);
   });
+
+  it('warns that scores against a single class say nothing: on the console, in the JSON and ' +
+    'in the report', async () => {
+    const folder = path.join(temp, 'one-class');
+    for (const file of ['ann/0.png', 'ann/1.png', 'bob/0.png']) {
+      fs.mkdirSync(path.dirname(path.join(folder, file)), { recursive: true });
+      const pixels = Uint8Array.from({ length: 28 * 28 }, (_, k) => (k * 7) % 256);
+      fs.writeFileSync(path.join(folder, file), encodePng(pixels, 28, 28, 1));
+    }
+    const labels = path.join(temp, 'one-class.txt');
+    fs.writeFileSync(labels, 'ann/0.png ann\n');
+    const [out, report] = [path.join(temp, 'one-class.json'), path.join(temp, 'one-class.html')];
+    const oneLog = new MemoryLogger();
+    await evaluate(evaluateConfig(config.out, { dataset: folder, labels, out, report }), oneLog);
+    const warning = 'only 1 class among the 1 labelled image (of 3): accuracy, NMI and purity ' +
+      'against fewer than 2 classes say nothing about what a categorical code learned; give ' +
+      'labels of 2 or more classes';
+    assert.deepEqual(oneLog.warnings, [warning]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')).warnings, [warning]);
+    assert.ok(fs.readFileSync(report, 'utf8').includes(`<p class="note">warning: ${warning}</p>`));
+    assert.ok(oneLog.lines.some((l) => /^categorical 0 -> 1 classes +accuracy 1\.00/.test(l)));
+  });
 });
 
 describe('evaluate a tiny CelebA run against its 40 attributes', () => {
@@ -221,6 +244,12 @@ describe('evaluate a tiny CelebA run against its 40 attributes', () => {
       return column.includes(1) && column.includes(-1);
     });
     assert.ok(scorable.length >= 30, `${scorable.length} attributes with both signs`);
+    const uniform = attributes.names.filter((name) => !scorable.includes(name));
+    assert.deepEqual(evaluation.warnings, uniform.length === 0 ? [] : ['attributes with one ' +
+      'value on all 64 images with an attribute row are not scored (they have no AUC): ' +
+      `${uniform.slice(0, 3).join(', ')}${uniform.length > 3 ? ', ...' : ''} ` +
+      `(${uniform.length} of 40)`]);
+    assert.deepEqual(log.warnings, evaluation.warnings);
     assert.equal(evaluation.images, 64);
     assert.equal(evaluation.labels.attributes, 40);
     assert.equal(evaluation.codes.length, 3);

@@ -20,7 +20,7 @@ import { traversalGrids } from '../train/grids';
 import { loadTrainedModel } from '../train/run';
 import { predictCodes } from './predict';
 import { reportHtml } from './report';
-import { scoreCodes, summaryLines, type CodeEvaluation } from './scores';
+import { labelWarnings, scoreCodes, summaryLines, type CodeEvaluation } from './scores';
 
 /** What evaluation.json holds. */
 export interface Evaluation {
@@ -35,6 +35,12 @@ export interface Evaluation {
   /** How NMI is normalised: I(class; value) / ((H(class) + H(value)) / 2). */
   nmiNormalisation: 'arithmetic';
   codes: CodeEvaluation[];
+  /**
+   * Why some scores say nothing, one line each as printed ([] when none): fewer than 2 classes
+   * among the labelled images, attributes with one value on every image (no code is scored
+   * against them).
+   */
+  warnings: string[];
 }
 
 /** Evaluates the run, prints the table, writes the JSON (and the report); returns the scores. */
@@ -70,10 +76,12 @@ export async function evaluate(config: EvaluateConfig, log: Logger): Promise<Eva
       },
       nmiNormalisation: 'arithmetic',
       codes: scoreCodes(model, outputs, labels),
+      warnings: labelWarnings(model, labels, dataset.count),
     };
     log.info(`evaluated iteration ${iteration} of ${config.run} on ${dataset.count} images of ` +
       `${dataset.source}`);
     for (const line of summaryLines(evaluation.codes)) log.info(line);
+    for (const line of evaluation.warnings) log.warn(line);
     writeOutputFile(config.out, formatJson(evaluation), '--out');
     log.info(`wrote ${config.out}`);
     if (config.report) {

@@ -35,6 +35,7 @@ export function reportHtml(evaluation: Evaluation, grids: Grid[]): string {
     `<p>Run <code>${escape(evaluation.run)}</code> at iteration ${evaluation.iteration}, ` +
       `Q head over ${evaluation.images} images of <code>${escape(evaluation.dataset)}</code>. ` +
       'Traversals are drawn from the fixed noise of the training grids.</p>',
+    ...evaluation.warnings.map((line) => `<p class="note">warning: ${escape(line)}</p>`),
     ...sections,
     '</body></html>',
     '',

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import type { DatasetLabels } from '../data/types';
 import type { CodeOutputs } from './predict';
-import { scoreCodes, summaryLines } from './scores';
+import { labelWarnings, scoreCodes, summaryLines } from './scores';
 
 /**
  * Six images, one categorical code of 3 values and one continuous code:
@@ -97,5 +97,37 @@ describe('scoreCodes', () => {
     assert.equal(only[0].attributes, undefined);
     assert.equal(only[1].continuousLabels, undefined);
     assert.match(summaryLines(only).at(-1)!, /^continuous 0 +no label of this data set to compare/);
+  });
+});
+
+describe('labelWarnings', () => {
+  const layout = { categorical: [3], numContinuous: 1 };
+  const noScore = 'accuracy, NMI and purity against fewer than 2 classes say nothing about what ' +
+    'a categorical code learned; give labels of 2 or more classes';
+
+  it('warns of classes and attributes too uniform to score, once each', () => {
+    assert.deepEqual(labelWarnings(layout, labels, 6), ['attributes with one value on all 5 ' +
+      'images with an attribute row are not scored (they have no AUC): Bald (1 of 3)']);
+    const one = { names: ['George'], index: Int32Array.from([-1, 0, -1, -1, -1, -1]) };
+    assert.deepEqual(labelWarnings(layout, { classes: one }, 6),
+      [`only 1 class among the 1 labelled image (of 6): ${noScore}`]);
+    // Two class names, but only one of them among the images.
+    const named = { names: ['a', 'b'], index: Int32Array.from([1, 1, 1, 1, 1, 1]) };
+    assert.deepEqual(labelWarnings(layout, { classes: named }, 6),
+      [`only 1 class among the 6 labelled images: ${noScore}`]);
+  });
+
+  it('says nothing of classes no categorical code is scored against', () => {
+    const one = { names: ['George'], index: Int32Array.from([0, 0, 0, 0, 0, 0]) };
+    assert.deepEqual(labelWarnings({ categorical: [], numContinuous: 1 }, { classes: one }, 6), []);
+    assert.deepEqual(labelWarnings(layout, { classes: labels.classes }, 6), []);
+  });
+
+  it('names the first few attributes with one value, and how many there are', () => {
+    const attributes = { names: ['A', 'B', 'C', 'D', 'E'],
+      values: Int8Array.from([1, 1, -1, -1, 1]) };
+    assert.deepEqual(labelWarnings(layout, { attributes }, 1), ['attributes with one value on ' +
+      'the 1 image with an attribute row are not scored (they have no AUC): A, B, C, ... ' +
+      '(5 of 5)']);
   });
 });

@@ -92,6 +92,50 @@ export function scoreCodes(layout: CodeLayout, outputs: CodeOutputs, labels: Dat
   return codes;
 }
 
+/**
+ * Labels too uniform for their scores to mean anything, one line each: fewer than 2 classes among
+ * the labelled images when there are categorical codes to score against them (any split of one
+ * class has purity 1, and a single image scores 1 on everything), and attributes with one value
+ * on every image that has a row (they get no AUC, so they are left out of the scores). `count` is
+ * the number of images the labels are aligned with.
+ */
+export function labelWarnings(layout: CodeLayout, labels: DatasetLabels, count: number):
+  string[] {
+  const warnings: string[] = [];
+  if (labels.classes && layout.categorical.length > 0) {
+    const present = new Set<number>();
+    let labelled = 0;
+    for (const c of labels.classes.index) {
+      if (c < 0) continue;
+      present.add(c);
+      labelled++;
+    }
+    if (present.size < 2) {
+      const classes = `${present.size} ${present.size === 1 ? 'class' : 'classes'}`;
+      const images = `${labelled} labelled ${labelled === 1 ? 'image' : 'images'}` +
+        (labelled < count ? ` (of ${count})` : '');
+      warnings.push(`only ${classes} among the ${images}: accuracy, NMI and purity against ` +
+        'fewer than 2 classes say nothing about what a categorical code learned; give labels ' +
+        'of 2 or more classes');
+    }
+  }
+  if (labels.attributes) {
+    const targets = attributeTargets(labels.attributes, count);
+    const rows = targets.labelled.length;
+    const uniform = targets.names.filter((_, a) => {
+      const positives = targets.positive[a].reduce((sum, p) => sum + p, 0);
+      return positives === 0 || positives === rows;
+    });
+    if (uniform.length > 0) {
+      const where = rows === 1 ? 'the 1 image' : `all ${rows} images`;
+      warnings.push(`attributes with one value on ${where} with an attribute row are not scored ` +
+        `(they have no AUC): ${uniform.slice(0, 3).join(', ')}` +
+        `${uniform.length > 3 ? ', ...' : ''} (${uniform.length} of ${targets.names.length})`);
+    }
+  }
+  return warnings;
+}
+
 /** Value `v` of every row of a [count, k] row-major array. */
 function column(rows: Float32Array, k: number, v: number): Float32Array {
   return Float32Array.from({ length: rows.length / k }, (_, i) => rows[i * k + v]);

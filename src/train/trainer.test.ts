@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
+import { DEFAULT_TRAIN_CONFIG, defaultRunFolder, type TrainConfig } from '../config/train';
 import { Adam, Generator, isInterrupted, rand, tensor, watchStopSignals } from '../torch';
 import { InfoGAN } from '../model/infogan';
 import { dataset } from '../data/testing';
@@ -134,6 +134,55 @@ describe('a refused run', () => {
     assert.deepEqual([result.finished, result.iterations], ['interrupted', 0]);
     assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
     assert.equal(fs.existsSync(config.out), false);
+  });
+
+  it('notices a Ctrl-C that comes as the images finish loading, before any step', async () => {
+    // A signal's listener runs from the event loop, as this setImmediate queued when the loader
+    // says it has the images.
+    class SignalOnLoad extends MemoryLogger {
+      signalled = false;
+      queued = false;
+
+      override info(line: string): void {
+        super.info(line);
+        if (this.queued || !line.startsWith('loaded ')) return;
+        this.queued = true;
+        setImmediate(() => (this.signalled = true));
+      }
+    }
+    const config = smallRun('stopped-as-loaded', { epochs: 1 });
+    const log = new SignalOnLoad();
+    const result = await train(config, log, { shouldStop: () => log.signalled });
+    assert.ok(log.queued, 'the loader said it had the images');
+    assert.deepEqual([result.finished, result.iterations], ['interrupted', 0]);
+    assert.ok(log.lines.includes('stopped before the first step; nothing to checkpoint'));
+    assert.equal(fs.existsSync(config.out), false);
+  });
+
+  it('removes the runs/ folder it made for the default --out, never one there before', async () => {
+    const home = path.join(temp, 'default-out');
+    const noImages = path.join(temp, 'no-images');
+    fs.mkdirSync(home);
+    fs.mkdirSync(noImages);
+    fs.writeFileSync(path.join(noImages, 'notes.txt'), 'not an image');
+    const cwd = process.cwd();
+    process.chdir(home);
+    try {
+      const out = defaultRunFolder(new Date());
+      const config = smallRun('unused', { epochs: 1, out, logdir: path.join(out, 'tensorboard') });
+      await assert.rejects(train({ ...config, dataset: noImages }, new MemoryLogger()),
+        /no readable images in /);
+      assert.deepEqual(fs.readdirSync(home), [], 'refused');
+      const stop = { shouldStop: () => true };
+      assert.equal((await train(config, new MemoryLogger(), stop)).iterations, 0);
+      assert.deepEqual(fs.readdirSync(home), [], 'stopped before the first step');
+      fs.mkdirSync(path.join(home, 'runs'));
+      await train(config, new MemoryLogger(), stop);
+      assert.deepEqual([fs.readdirSync(home), fs.readdirSync(path.join(home, 'runs'))],
+        [['runs'], []]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('quits in the middle of a step at a second stop signal, keeping only checkpointed work',

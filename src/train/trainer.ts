@@ -20,7 +20,7 @@ import { EventWriter } from '../tensorboard';
 import {
   Adam, Generator, isInterrupted, noGrad, setAutocast, setThreads, tensor, tidy,
 } from '../torch';
-import { makeFolder, writeFileAtomic } from '../util/atomic';
+import { makeFolder, missingFolders, writeFileAtomic } from '../util/atomic';
 import { UserError, formatDuration, type Logger } from '../util/log';
 import {
   checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
@@ -106,15 +106,21 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     throw new UserError(`--out ${config.out} already holds a run; continue it with --resume ` +
       `${config.out}, or choose a new --out`, 2);
   }
-  const newFolder = !fs.existsSync(config.out);
+  // The folders this run makes, parents such as the default `runs/` included, so that a dropped
+  // run leaves none of them behind empty; the log folder's first, as it may be inside the other.
+  const madeForOut = missingFolders(config.out);
+  const newFolder = madeForOut.length > 0;
   prepareRunFolder(config.out);
   const logdir = config.logdir;
-  const newLogdir = logdir !== undefined && !fs.existsSync(logdir);
+  const madeForLogdir = logdir === undefined ? [] : missingFolders(logdir);
+  const dropEmpty = () => {
+    for (const folder of [...madeForLogdir, ...madeForOut]) removeIfEmpty(folder);
+  };
   if (logdir !== undefined) {
     try {
       prepareRunFolder(logdir, '--logdir', 'TensorBoard logs to ');
     } catch (error) {
-      if (newFolder) removeIfEmpty(config.out);
+      dropEmpty();
       throw error;
     }
   }
@@ -123,11 +129,12 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   const dropUnfinished = () => {
     if (!fs.existsSync(path.join(checkpointFolder(config.out), 'manifest.json'))) {
       fs.rmSync(config.out, { recursive: true, force: true });
+      dropEmpty();
     }
   };
   if (newFolder) process.on('exit', dropUnfinished);
   try {
-    return await trainIn(config, log, hooks, newFolder, newLogdir);
+    return await trainIn(config, log, hooks, dropEmpty);
   } catch (error) {
     if (isInterrupted(error)) {
       // A second Ctrl-C in the middle of a step: the step is dropped, as is a new folder that
@@ -149,13 +156,9 @@ function stoppedBeforeTraining(log: Logger, iterations = 0): TrainResult {
   return { iterations, finished: 'interrupted', checkpoint: '', epochs: [] };
 }
 
-async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newFolder: boolean,
-  newLogdir: boolean): Promise<TrainResult> {
-  // What this run made, while still empty: the log folder first, as it may be inside the other.
-  const dropEmpty = () => {
-    if (newLogdir) removeIfEmpty(config.logdir!);
-    if (newFolder) removeIfEmpty(config.out);
-  };
+/** Trains in the prepared run folder; `dropEmpty` removes the folders this run made, if empty. */
+async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
+  dropEmpty: () => void): Promise<TrainResult> {
   let dataset: ImageDataset;
   let labeled: LabeledBatches | undefined;
   let state: TrainingState;
@@ -185,6 +188,8 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks, newF
     if (error instanceof LoadStopped) return stoppedBeforeTraining(log);
     throw error;
   }
+  // A Ctrl-C pressed as the last images decoded waits behind this synchronous work: let it in.
+  await new Promise((resolve) => setImmediate(resolve));
   if (hooks.shouldStop?.()) {
     // Stopped while the data loaded: nothing trained, so nothing written either.
     disposeState(state);

@@ -36,12 +36,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
  * a file through such a link makes the file.
  */
 export function makeFolder(folder: string, links = 0): void {
-  const missing: string[] = [];
-  for (let at = path.resolve(folder); !fs.existsSync(at); at = path.dirname(at)) {
-    missing.push(at);
-    if (path.dirname(at) === at) break;
-  }
-  for (const at of missing.reverse()) {
+  for (const at of missingFolders(folder).reverse()) {
     try {
       fs.mkdirSync(at);
     } catch (error) {
@@ -78,6 +73,16 @@ export function writeOutputFile(file: string, data: Uint8Array | string, flag: s
     if (!code) throw error;
     throw new UserError(`cannot write ${flag} ${file} (${code}); choose a file you can write`);
   }
+}
+
+/** `folder` and those of its parents that do not exist yet, innermost first. */
+export function missingFolders(folder: string): string[] {
+  const missing: string[] = [];
+  for (let at = path.resolve(folder); !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  return missing;
 }
 
 /** Links followed in a row before giving up, as the kernel's own limit (ELOOP). */
