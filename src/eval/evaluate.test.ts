@@ -212,7 +212,7 @@ describe('evaluate a tiny MNIST run', () => {
     assert.deepEqual(oneLog.warnings, [warning]);
     assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')).warnings, [warning]);
     assert.ok(fs.readFileSync(report, 'utf8').includes(`<p class="note">warning: ${warning}</p>`));
-    assert.ok(oneLog.lines.some((l) => /^categorical 0 -> 1 classes +accuracy 1\.00/.test(l)));
+    assert.ok(oneLog.lines.some((l) => /^categorical 0 -> 1 class +accuracy 1\.00/.test(l)));
   });
 });
 

@@ -230,7 +230,8 @@ export function summaryLines(codes: CodeEvaluation[]): string[] {
     const title = codeTitle(code);
     const c = code.classes;
     if (c) {
-      rows.push([`${title} -> ${c.names.length} classes`, `accuracy ${c.accuracy.toFixed(2)}, ` +
+      const classes = c.names.length === 1 ? '1 class' : `${c.names.length} classes`;
+      rows.push([`${title} -> ${classes}`, `accuracy ${c.accuracy.toFixed(2)}, ` +
         `NMI ${c.nmi.toFixed(2)}, purity ${c.purity.toFixed(2)}`]);
     }
     const [best, ...next] = code.attributes ?? [];
