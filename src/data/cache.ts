@@ -29,7 +29,7 @@ import { makeFolder } from '../util/atomic';
 import type { Logger } from '../util/log';
 import { CHECKSUM_BLOCK, checksum, checksumOfBlocks } from './checksum';
 import { imageBinding, type MappedFile } from './native';
-import type { DatasetLabels } from './types';
+import type { DatasetLabels, SkippedFile } from './types';
 
 const MAGIC = Buffer.from('IGANDS04', 'ascii');
 const PREFIX_BYTES = 44;
@@ -46,6 +46,8 @@ export interface CacheHeader {
   files: string[];
   /** Log lines from the build (skipped files, channel choice), repeated when the cache is used. */
   notes: string[];
+  /** Every file and folder the build left out, and why. */
+  skipped: SkippedFile[];
   /** The labels found for `files` when the cache was written. */
   labels?: SetLabels;
 }
@@ -222,8 +224,8 @@ function verify(file: CacheFile, threads: number): OpenedCache | string {
  * never sees half a file. A failure (read-only disk, full disk) is one warning; the run goes on.
  */
 export function writeCache(file: string, set: CachedSet, log: Logger): void {
-  const { key, count, height, width, channels, files, notes, labels, pixels } = set;
-  const fields: CacheHeader = { key, count, height, width, channels, files, notes, labels };
+  const { key, count, height, width, channels, files, notes, skipped, labels, pixels } = set;
+  const fields: CacheHeader = { key, count, height, width, channels, files, notes, skipped, labels };
   const header = encodeHeader(fields);
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix, 0);
@@ -312,5 +314,5 @@ function decodeHeader(header: Uint8Array): CacheHeader {
     return new Type(new Uint8Array(blob(value.blob!)).buffer); // a copy, aligned
   }) as Omit<CacheHeader, 'files'> & { files: { text: BlobPlace } };
   const text = blob(parsed.files.text).toString('utf8');
-  return { ...parsed, files: parsed.count === 0 ? [] : text.split('\0') };
+  return { ...parsed, skipped: parsed.skipped ?? [], files: parsed.count === 0 ? [] : text.split('\0') };
 }

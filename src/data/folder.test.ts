@@ -54,6 +54,15 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
       /77 not an image \(yaleB01\/DEADJOE, yaleB01\/WS_FTP\.LOG, yaleB01\/yaleB01_P00\.info, \+74 more\)/,
     );
     assert.ok(log.lineWith('channels: 1 (all 2452 images are grey)'));
+    // Every one of the 95 is listed with why, in path order, from the cache as well.
+    assert.equal(set.skipped?.length, 95);
+    assert.deepEqual(set.skipped!.slice(0, 3).map((s) => `${s.relative}: ${s.why}`), [
+      'yaleB01/DEADJOE: not an image', 'yaleB01/WS_FTP.LOG: not an image',
+      'yaleB01/yaleB01_P00.info: not an image']);
+    assert.equal(set.skipped!.filter((s) => s.why === 'marked .bad').length, 18);
+    const again = await loadDataset({ dataset: yale, scale: { width: 21, height: 24 }, cacheDir },
+      testLogger());
+    assert.deepEqual(again.skipped, set.skipped);
     // The ambient shots carry no light direction: they alone are left out of the light labels.
     const light = set.labels!.continuous!;
     assert.deepEqual(light.names, ['light_azimuth', 'light_elevation']);

@@ -33,7 +33,7 @@ import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
 import { fileHead, type ImageKind, sniffFiles, unsupportedImageFormat } from './sniff';
-import type { DatasetOptions, ImageDataset } from './types';
+import type { DatasetOptions, ImageDataset, SkippedFile } from './types';
 import { type FolderFile, type FolderListing, filesOf, type LeftOut, listFolder } from './walk';
 
 /** Why loading stopped short: the caller's shouldStop said so (a Ctrl-C) while it decoded. */
@@ -132,6 +132,7 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger,
     channels,
     pixels,
     files: set.files,
+    ...(set.skipped.length > 0 && { skipped: set.skipped }),
     ...(labels?.labels && { labels: labels.labels }),
   };
 }
@@ -283,7 +284,12 @@ async function decodeFolder(
       `${seconds(started)} (${rate.toFixed(0)}/s, ${threads} threads)`,
   );
   const { files: loaded, count, pixels, width, height, channels } = decoded;
-  return { files: loaded, count, pixels, width, height, channels, notes };
+  const all: SkippedFile[] = [
+    ...folders.map((f) => ({ relative: f.relative, why: f.reason })),
+    ...skipped.map((s) => ({ relative: s.relative, why: s.detail ? `${s.reason}: ${s.detail}`
+      : s.reason })),
+  ].sort(byPath);
+  return { files: loaded, count, pixels, width, height, channels, notes, skipped: all };
 }
 
 function threadCount(options: DatasetOptions): number {
@@ -507,7 +513,7 @@ export function skippedSummary(skipped: Skipped[], total: number): string {
   return `skipped ${skipped.length} of ${total} files: ${groups.join('; ')}`;
 }
 
-function byPath(a: Skipped, b: Skipped): number {
+function byPath(a: { relative: string }, b: { relative: string }): number {
   return a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0;
 }
 

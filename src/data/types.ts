@@ -16,6 +16,15 @@ export interface ImageDataset {
   labels?: DatasetLabels;
   /** Path of each image relative to the folder, aligned by index (image folders only). */
   files?: string[];
+  /** What the folder held that is not in the set, and why, in path order (image folders only). */
+  skipped?: SkippedFile[];
+}
+
+/** A file (or, with a trailing '/', a folder) left out of an image folder's set. */
+export interface SkippedFile {
+  relative: string;
+  /** Why: "empty", "not an image", "unreadable: permission denied", ... */
+  why: string;
 }
 
 /** Optional labels, aligned with the images by index; used by evaluation, never by training. */

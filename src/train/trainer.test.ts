@@ -221,6 +221,26 @@ describe('a refused run', () => {
       }
     });
 
+  it('lists every file the data left out in skipped-files.txt', async () => {
+    const images = path.join(temp, 'junk-folder');
+    fs.mkdirSync(images);
+    for (let i = 1; i <= 16; i++) {
+      const name = `${String(i).padStart(6, '0')}.jpg`;
+      fs.copyFileSync(dataset('celeba-10k', 'img_align_celeba', name), path.join(images, name));
+    }
+    fs.writeFileSync(path.join(images, 'notes.txt'), 'not a face');
+    fs.writeFileSync(path.join(images, 'empty.jpg'), '');
+    fs.writeFileSync(path.join(images, 'line\nbreak.txt'), 'a name with a newline');
+    const config = smallRun('skipped-list', { dataset: images, scale: { width: 28, height: 28 },
+      forceGrayscale: true, maxImages: undefined, batchSize: 8 });
+    const log = new MemoryLogger();
+    await train(config, log);
+    const list = path.join(config.out, 'skipped-files.txt');
+    assert.equal(fs.readFileSync(list, 'utf8'),
+      'empty.jpg\tempty\nline\\nbreak.txt\tnot an image\nnotes.txt\tnot an image\n');
+    assert.ok(log.lines.includes(`the 3 files and folders left out are listed in ${list}`));
+  });
+
   it('stops decoding an image folder at a Ctrl-C instead of decoding the rest', async () => {
     const config = smallRun('stopped-decoding', { dataset: dataset('celeba-10k', 'img_align_celeba'),
       scale: { width: 28, height: 28 }, forceGrayscale: true, maxImages: 200, threads: 1,

@@ -21,7 +21,7 @@ import {
   Adam, Generator, isInterrupted, noGrad, setAutocast, setThreads, tensor, tidy,
 } from '../torch';
 import { makeFolder, missingFolders, writeFileAtomic } from '../util/atomic';
-import { UserError, formatDuration, type Logger } from '../util/log';
+import { UserError, formatDuration, printable, type Logger } from '../util/log';
 import {
   checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
   type Progress, type TrainingState,
@@ -151,6 +151,22 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
   }
 }
 
+/**
+ * The data's left-out files, every one of them (the loader's summary names the first few of each
+ * kind), in `skipped-files.txt` beside config.json: a path and why on each line.
+ */
+function writeSkippedList(out: string, dataset: ImageDataset, log: Logger): void {
+  const file = path.join(out, 'skipped-files.txt');
+  const skipped = dataset.skipped ?? [];
+  if (skipped.length === 0) {
+    fs.rmSync(file, { force: true }); // from an earlier resume, when the folder held more
+    return;
+  }
+  const lines = skipped.map((s) => `${printable(s.relative)}\t${printable(s.why)}\n`);
+  writeFileAtomic(file, lines.join(''));
+  log.info(`the ${skipped.length} files and folders left out are listed in ${file}`);
+}
+
 function stoppedBeforeTraining(log: Logger, iterations = 0): TrainResult {
   log.info('stopped before the first step; nothing to checkpoint');
   return { iterations, finished: 'interrupted', checkpoint: '', epochs: [] };
@@ -219,6 +235,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
     JSON.stringify(serializableConfig(config), null, 2) + '\n');
   writeFileAtomic(path.join(config.out, 'model.json'),
     JSON.stringify(modelRecord(state.model), null, 2) + '\n');
+  writeSkippedList(config.out, dataset, log);
   if (!config.resume) events.hparams(flatConfig(config));
   try {
     if (hooks.shouldStop?.()) {
