@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -249,7 +250,7 @@ class FolderWalk {
     }
     if (!prefix.empty() && IsRunFolder(keys)) {
       closedir(listing);
-      left_out_.emplace_back(prefix, "an infogan run folder");
+      left_out_.emplace_back(prefix, "an infogan run folder");  // RUN_FOLDER in walk.ts
       return true;
     }
     std::vector<struct stat> infos;
@@ -278,6 +279,19 @@ class FolderWalk {
       return std::find(keys.begin(), keys.end(), key) != keys.end();
     };
     return has("config.json") && has("model.json") && has("checkpoints/");
+  }
+
+  // The system folder (/proc, /sys, /dev) that `link` leads into, or "": their files are the
+  // kernel's and devices, never data, and /proc alone holds links to every process's folders.
+  static std::string SystemFolder(const std::string& link) {
+    char real[PATH_MAX];
+    if (realpath(link.c_str(), real) == nullptr) return "";
+    for (const char* system : {"/proc", "/sys", "/dev"}) {
+      const size_t length = std::strlen(system);
+      if (std::strncmp(real, system, length) == 0 && (real[length] == '\0' || real[length] == '/'))
+        return system;
+    }
+    return "";
   }
 
   // A folder that cannot be read: the root fails the walk, any other is left out.
@@ -314,8 +328,11 @@ class FolderWalk {
       }
       if (S_ISDIR(info.st_mode)) {
         if (name[0] == '.') return;
+        const std::string system = SystemFolder(Join(folder, name));
         if (ancestors_.count({info.st_dev, info.st_ino}))
           left_out_.emplace_back(prefix + name + "/", "a link to a folder above the data set");
+        else if (!system.empty())
+          left_out_.emplace_back(prefix + name + "/", "a link into " + system);
         else
           linked_.emplace_back(Join(folder, name), prefix + name + "/");
         return;

@@ -66,6 +66,8 @@ export interface FileStamp {
   file: string;
   size: number;
   mtimeMs: number;
+  /** Changed by any write, and by setting the mtime back (touch -r). */
+  ctimeMs: number;
 }
 
 /** A cache's header and pixels, as written. */
@@ -100,8 +102,9 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
 export function readCache(file: string, log: Logger, threads = 1): OpenedCache | undefined {
   let result: OpenedCache | string;
   try {
+    // No cache; a folder in its place, left alone; or a cache folder that may not be searched:
+    // writeCache says so.
     const stat = statOrUndefined(file);
-    // No cache; or a folder in its place, which is left alone (writeCache says so).
     if (!stat || stat.isDirectory()) return undefined;
     // A pipe or device would block the read, or never end.
     result = stat.isFile() ? readVerified(openFile(file), threads) : 'not a regular file';
@@ -113,14 +116,12 @@ export function readCache(file: string, log: Logger, threads = 1): OpenedCache |
   return undefined;
 }
 
-/** The file's stat, or undefined when there is none (nor a folder to hold it). */
+/** The file's stat, or undefined when there is none or it cannot be stat-ed (EACCES, ENOTDIR). */
 function statOrUndefined(file: string): fs.Stats | undefined {
   try {
     return fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
+  } catch {
+    return undefined;
   }
 }
 

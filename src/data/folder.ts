@@ -34,7 +34,9 @@ import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
 import { fileHead, type ImageKind, sniffFiles, unsupportedImageFormat } from './sniff';
 import type { DatasetOptions, ImageDataset, SkippedFile } from './types';
-import { type FolderFile, type FolderListing, filesOf, type LeftOut, listFolder } from './walk';
+import {
+  type FolderFile, type FolderListing, filesOf, type LeftOut, listFolder, RUN_FOLDER,
+} from './walk';
 
 /** Why loading stopped short: the caller's shouldStop said so (a Ctrl-C) while it decoded. */
 export class LoadStopped extends Error {
@@ -162,13 +164,14 @@ function labelsFor(set: CacheHeader, labelFile: string | undefined, log: Logger)
 }
 
 function fileStamp(file: string): FileStamp {
-  const { size, mtimeMs } = fs.statSync(file);
-  return { file, size, mtimeMs };
+  const { size, mtimeMs, ctimeMs } = fs.statSync(file);
+  return { file, size, mtimeMs, ctimeMs };
 }
 
 function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  return a.file === b.file && a.size === b.size && a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs;
 }
 
 function resolveFolder(dataset: string): string {
@@ -224,7 +227,7 @@ function cacheKey(
     new Uint8Array(mtimesMs.buffer, mtimesMs.byteOffset, mtimesMs.byteLength),
     new Uint8Array(ctimesMs.buffer, ctimesMs.byteOffset, ctimesMs.byteLength),
     // What could not be read: it is named in the cached notes, and readable later it adds files.
-    JSON.stringify(leftOut),
+    JSON.stringify(leftOut.filter(isData)),
   );
 }
 
@@ -257,13 +260,14 @@ async function decodeFolder(
   };
   const skipped: Skipped[] = [];
   const files = filesOf(listing);
-  const folders = listing.leftOut.filter((left) => left.relative.endsWith('/'));
+  const leftOut = listing.leftOut.filter(isData);
+  const folders = leftOut.filter((left) => left.relative.endsWith('/'));
   if (folders.length > 0) note(leftOutSummary(folders));
-  for (const left of listing.leftOut) {
+  for (const left of leftOut) {
     if (!left.relative.endsWith('/'))
       skipped.push({ relative: left.relative, reason: 'unreadable', detail: left.reason });
   }
-  const total = files.length + listing.leftOut.length - folders.length;
+  const total = files.length + leftOut.length - folders.length;
   let candidates = await classify(files, threads, skipped);
   candidates = applySubset(candidates, options, note);
   const started = performance.now();
@@ -485,6 +489,14 @@ async function decodeAll(
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/**
+ * Whether what the listing left out was the user's: run folders written inside the data are
+ * this tool's own output, left out without a word, and a new one does not make the cache stale.
+ */
+function isData(left: LeftOut): boolean {
+  return left.reason !== RUN_FOLDER;
 }
 
 /** One line naming the sub-folders left out of the listing, and why. */

@@ -12,7 +12,7 @@ import { dataset, tempFolder, testLogger } from './testing';
 const temp = tempFolder('labels');
 after(() => temp.cleanup());
 
-function write(name: string, text: string): string {
+function write(name: string, text: string | Uint8Array): string {
   const file = path.join(temp.dir, name);
   fs.writeFileSync(file, text);
   return file;
@@ -142,6 +142,13 @@ describe('class lists (--labels with "file class" lines)', () => {
       `${BOM}George_W_Bush_0001.jpg George\nLaura_Bush_0001.jpg Laura\n`));
     assert.ok('classOf' in table);
     assert.deepEqual([...table.classOf.keys()], ['George_W_Bush_0001.jpg', 'Laura_Bush_0001.jpg']);
+  });
+
+  it('refuses a list that is not UTF-8 (saved as Latin-1), naming the line', () => {
+    const latin1 = Buffer.from('a.jpg Ariel\nb.jpg J\u00f6rgen\nc.jpg J\u00fcrgen\n', 'latin1');
+    const file = write('latin1.txt', latin1);
+    assert.throws(() => readLabelFile(file), (e) => e instanceof UserError &&
+      e.message === `--labels ${file}:2: not UTF-8 text; save the list as UTF-8`);
   });
 });
 

@@ -8,6 +8,7 @@
  * Labels are for evaluation and for semi-supervised training (--labeled); a folder without any
  * trains just the same.
  */
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -40,7 +41,9 @@ export interface AttributeTable {
  * `file.jpg v1 v2 ...` with each value +1 or -1. Throws a UserError naming the file and line.
  */
 export function readAttributeFile(file: string): AttributeTable {
-  return parseAttributeList(file, fs.readFileSync(file));
+  const bytes = fs.readFileSync(file);
+  requireUtf8(file, bytes);
+  return parseAttributeList(file, bytes);
 }
 
 /** The mark some editors (Notepad) write before UTF-8 text; it is not part of the first line. */
@@ -173,6 +176,23 @@ export interface ClassTable {
 }
 
 /**
+ * Refuses text that is not UTF-8 (a list saved as Latin-1, say), naming its first such line: read
+ * anyway, each such character would become U+FFFD, names would match nothing and names that
+ * differ only there would merge.
+ */
+function requireUtf8(what: string, bytes: Buffer): void {
+  if (isUtf8(bytes)) return;
+  let line = 1;
+  for (let start = 0; start < bytes.length; line++) {
+    const end = bytes.indexOf(NEWLINE, start);
+    const stop = end < 0 ? bytes.length : end;
+    if (!isUtf8(bytes.subarray(start, stop))) break;
+    start = stop + 1;
+  }
+  throw new UserError(`${what}:${line}: not UTF-8 text; save the list as UTF-8`);
+}
+
+/**
  * Reads a --labels file of either kind: a CelebA-style attribute list (a row count, a line of
  * names, then `file v1 v2 ...`) or a class list (`file class` on every line). Both are UTF-8, as
  * the folder's file names are read, and a byte-order mark before the first line is skipped.
@@ -186,6 +206,7 @@ export function readLabelFile(file: string): AttributeTable | ClassTable {
     throw new UserError(`--labels ${file}: cannot read it (${code}); expected a CelebA ` +
       'attribute list or a "file class" list', 2);
   }
+  requireUtf8(`--labels ${file}`, bytes);
   const start = textStart(bytes);
   if (/^\d+$/.test(firstLine(bytes, start))) return parseAttributeList(file, bytes);
   const lines = bytes.toString('utf8', start).split('\n');

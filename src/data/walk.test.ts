@@ -97,6 +97,8 @@ describe('listFolder', () => {
     // Links to folders above the data set, which would list the tree it is in: left out.
     fs.symlinkSync(temp.dir, path.join(root, 'b', 'up'));
     fs.symlinkSync('/', path.join(root, 'slash'));
+    // A link into the kernel's folders: never data, and /proc links to every process's folders.
+    fs.symlinkSync('/proc', path.join(root, 'procs'));
     // A link to a folder inside the tree, sorting and found before it: listed under the real path.
     write('other/o1.jpg', 'o');
     fs.symlinkSync(path.join(root, 'other'), path.join(root, 'a-link-to-other'));
@@ -159,6 +161,7 @@ describe('listFolder', () => {
       { relative: 'bad\ufffd.jpg', reason: 'a name that is not UTF-8' },
       { relative: 'dangling', reason: 'a link to nothing' },
       { relative: 'pipe', reason: 'not a regular file' },
+      { relative: 'procs/', reason: 'a link into /proc' },
       { relative: 'runs/one/', reason: 'an infogan run folder' },
       { relative: 'slash/', reason: above },
     ]);

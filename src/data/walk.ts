@@ -39,8 +39,9 @@ export interface FolderListing {
 
 /**
  * Something under the folder left out of a listing: a file or sub-folder (relative path ending
- * in '/') that could not be read, or a link to a folder above the root, which would list the
- * tree it is in (a link to `/`). A root that cannot be read fails the listing instead.
+ * in '/') that could not be read; a link to a folder above the root, which would list the tree it
+ * is in (a link to `/`), or into /proc, /sys or /dev; a link to nothing, a pipe or a device; a
+ * name that is not UTF-8; a run folder. A root that cannot be read fails the listing instead.
  */
 export interface LeftOut {
   relative: string;
@@ -94,6 +95,9 @@ function packFiles(root: string, { files, leftOut }: WalkedFiles): FolderListing
   };
 }
 
+/** Why a run folder (config.json, model.json and checkpoints/, as train writes) is left out. */
+export const RUN_FOLDER = 'an infogan run folder';
+
 /** What listFiles found. */
 export interface WalkedFiles {
   files: FolderFile[];
@@ -127,7 +131,7 @@ export function listFiles(root: string, exclude: string[] = []): WalkedFiles {
     const names = entries.map((entry) => entry.name.toString('utf8'));
     if (prefix !== '' && ['config.json', 'model.json', 'checkpoints'].every((n) =>
       names.includes(n))) {
-      leftOut.push({ relative: prefix, reason: 'an infogan run folder' });
+      leftOut.push({ relative: prefix, reason: RUN_FOLDER });
       return;
     }
     entries.forEach((entry, i) => {
@@ -153,9 +157,12 @@ export function listFiles(root: string, exclude: string[] = []): WalkedFiles {
       }
       if (entry.isDirectory() || stat?.isDirectory()) {
         if (name.startsWith('.')) return;
-        if (!stat) visit(absolute, relative + '/');
-        else if (isAncestor(fs.realpathSync(absolute)))
+        if (!stat) return visit(absolute, relative + '/');
+        const real = fs.realpathSync(absolute);
+        const system = ['/proc', '/sys', '/dev'].find((f) => real === f || real.startsWith(f + '/'));
+        if (isAncestor(real))
           leftOut.push({ relative: relative + '/', reason: 'a link to a folder above the data set' });
+        else if (system) leftOut.push({ relative: relative + '/', reason: `a link into ${system}` });
         else linked.push([absolute, relative + '/']);
       } else if (entry.isFile() || stat?.isFile()) {
         try {

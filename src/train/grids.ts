@@ -93,10 +93,11 @@ export function continuousGrid(model: InfoGAN, index: number, options: Traversal
   });
 }
 
-/** `rows x columns` random samples from the priors. */
-export function randomGrid(model: InfoGAN, rows: number, columns: number, seed: number): Grid {
+/** `count` random samples from the priors (by default a full grid), on a `rows x columns` grid. */
+export function randomGrid(model: InfoGAN, rows: number, columns: number, seed: number,
+  count = rows * columns): Grid {
   return render(model, 'samples', rows, columns, () => {
-    const codes = model.sampleLatent(rows * columns, new Generator(seed));
+    const codes = model.sampleLatent(count, new Generator(seed));
     return codes.latent;
   });
 }
@@ -115,7 +116,10 @@ function render(model: InfoGAN, name: string, rows: number, columns: number,
   }
 }
 
-/** Lays out [rows * columns, channels, height, width] floats in [0, 1] as one PNG. */
+/**
+ * Lays out [n, channels, height, width] floats in [0, 1] as one PNG, row by row; tiles past the
+ * n images (at most rows * columns) stay white.
+ */
 export function tile(name: string, images: Float32Array, rows: number, columns: number,
   height: number, width: number, channels: 1 | 3): Grid {
   const gap = 1;
@@ -123,7 +127,8 @@ export function tile(name: string, images: Float32Array, rows: number, columns: 
   const gridHeight = rows * (height + gap) + gap;
   const pixels = new Uint8Array(gridWidth * gridHeight * channels).fill(255);
   const plane = height * width;
-  for (let n = 0; n < rows * columns; n++) {
+  const count = Math.min(rows * columns, images.length / (channels * plane));
+  for (let n = 0; n < count; n++) {
     const top = gap + Math.floor(n / columns) * (height + gap);
     const left = gap + (n % columns) * (width + gap);
     const base = n * channels * plane;

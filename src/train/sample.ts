@@ -32,7 +32,7 @@ function pictures(model: InfoGAN, config: SampleConfig): [string, Grid][] {
     if (config.mode === 'random') {
       const rows = gridRows(config);
       const columns = Math.ceil(config.count / rows);
-      return [[config.out, randomGrid(model, rows, columns, config.seed)]];
+      return [[config.out, randomGrid(model, rows, columns, config.seed, config.count)]];
     }
     const codes = config.code ? [config.code] : allCodes(model);
     if (codes.length === 0) {

@@ -141,7 +141,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       // has no checkpoint yet.
       if (newFolder) dropUnfinished();
       const kept = fs.existsSync(path.join(checkpointFolder(config.out), 'manifest.json'));
-      log.warn(`${error.signal} again: quit in the middle of a step; ` + (kept
+      log.warn(`${error.signal} again: quit at once, dropping the step under way; ` + (kept
         ? `--resume ${config.out} continues from its last checkpoint`
         : 'no checkpoint had been written, so nothing was kept'));
     }
@@ -365,7 +365,8 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
     epochs: while (progress.epoch < config.epochs && !stopped) {
       const order = shuffledOrder(dataset.count, config.seed, progress.epoch);
       const totals = new LossTotals();
-      const bar = log.progress(`epoch ${progress.epoch + 1}/${config.epochs}`, perEpoch);
+      const bar = log.progress(`epoch ${progress.epoch + 1}/${config.epochs}`, perEpoch,
+        progress.batchInEpoch);
       const started = performance.now();
       while (progress.batchInEpoch < perEpoch) {
         const start = progress.batchInEpoch * config.batchSize;

@@ -7,7 +7,8 @@
 export interface Logger {
   info(line: string): void;
   warn(line: string): void;
-  progress(label: string, total: number): Progress;
+  /** A bar for `total` items, of which `from` were done before it started (a resumed epoch). */
+  progress(label: string, total: number, from?: number): Progress;
 }
 
 export interface Progress {
@@ -39,12 +40,14 @@ export function formatDuration(seconds: number): string {
 }
 
 /** A bar line: `label [=====>    ] 1234/5000 24% 812/s ETA 5s`. */
-export function renderBar(label: string, done: number, total: number, seconds: number): string {
+export function renderBar(label: string, done: number, total: number, seconds: number,
+  doneBefore = 0): string {
   const width = 24;
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.round(fraction * width);
   const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? '>' : '') + ' '.repeat(width - filled);
-  const rate = seconds > 0 ? done / seconds : 0;
+  // The rate of this process's own work: a resumed epoch's earlier steps took no time here.
+  const rate = seconds > 0 ? (done - doneBefore) / seconds : 0;
   const eta = rate > 0 ? formatDuration((total - done) / rate) : '?';
   const rateText = rate >= 100 ? rate.toFixed(0) : rate.toFixed(1);
   return `${label} [${bar}] ${done}/${total} ${Math.floor(fraction * 100)}% ${rateText}/s ETA ${eta}`;
@@ -54,21 +57,35 @@ export function renderBar(label: string, done: number, total: number, seconds: n
 export class ConsoleLogger implements Logger {
   constructor(private readonly quiet = false) {}
 
+  /** Whether a progress bar is drawn on the terminal's last line. */
+  private barShown = false;
+
   info(line: string): void {
-    if (!this.quiet) process.stdout.write(printable(line) + '\n');
+    if (this.quiet) return;
+    this.clearBar();
+    process.stdout.write(printable(line) + '\n');
   }
 
   warn(line: string): void {
+    this.clearBar();
     process.stderr.write(`warning: ${printable(line)}\n`);
   }
 
-  progress(label: string, total: number): Progress {
+  /** Wipes a drawn bar, so that a line printed meanwhile starts a line of its own. */
+  private clearBar(): void {
+    if (!this.barShown) return;
+    process.stderr.write('\r\x1b[K');
+    this.barShown = false;
+  }
+
+  progress(label: string, total: number, from = 0): Progress {
     if (this.quiet || !process.stderr.isTTY) return { update() {}, finish() {} };
     const started = performance.now();
-    let lastDraw = 0;
+    let lastDraw = -Infinity; // the first update draws at once
     const draw = (done: number) => {
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write('\r' + renderBar(label, done, total, seconds) + '\x1b[K');
+      process.stderr.write('\r' + renderBar(label, done, total, seconds, from) + '\x1b[K');
+      this.barShown = true;
     };
     return {
       update(done: number) {
@@ -77,8 +94,9 @@ export class ConsoleLogger implements Logger {
         lastDraw = now;
         draw(done);
       },
-      finish() {
+      finish: () => {
         process.stderr.write('\r\x1b[K');
+        this.barShown = false;
       },
     };
   }
