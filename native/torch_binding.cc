@@ -22,11 +22,13 @@
 
 #include <dlfcn.h>
 #include <signal.h>
+#include <unistd.h>
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -176,11 +178,18 @@ std::atomic<bool> interrupted{false};
 std::atomic<int> interrupting_signal{0};  // the second one
 struct sigaction displaced_int, displaced_term;
 bool watching = false;
+// What the first signal prints at once, in the handler: JavaScript would print it only after the
+// step, leaving seconds of silence in which a user presses Ctrl-C again.
+char notice_int[512], notice_term[512];
 
 void OnStopSignal(int signal, siginfo_t* details, void* context) {
   if (stop_signals.fetch_add(1) >= 1) {
     interrupting_signal.store(signal);
     interrupted.store(true);
+  } else {
+    const char* notice = signal == SIGINT ? notice_int : notice_term;
+    ssize_t ignored = write(STDERR_FILENO, notice, std::strlen(notice));
+    (void)ignored;
   }
   const struct sigaction& displaced = signal == SIGINT ? displaced_int : displaced_term;
   if (displaced.sa_flags & SA_SIGINFO) {
@@ -193,10 +202,18 @@ void OnStopSignal(int signal, siginfo_t* details, void* context) {
   }
 }
 
-// watchStopSignals(on): starts (with a fresh count) or stops watching SIGINT and SIGTERM.
+// watchStopSignals(on, intNotice = "", termNotice = ""): starts (with a fresh count and the
+// notices a first SIGINT or SIGTERM prints) or stops watching SIGINT and SIGTERM.
 Napi::Value WatchStopSignals(const Napi::CallbackInfo& info) {
   const bool on = info.Length() > 0 && info[0].ToBoolean().Value();
   if (on && !watching) {
+    const auto notice = [&info](size_t index, char* out) {
+      const std::string text = index < info.Length() && info[index].IsString()
+          ? info[index].As<Napi::String>().Utf8Value() : "";
+      std::snprintf(out, 512, "%s", text.c_str());
+    };
+    notice(1, notice_int);
+    notice(2, notice_term);
     stop_signals.store(0);
     interrupted.store(false);
     struct sigaction handler {};

@@ -22,7 +22,7 @@ import { sample } from '../train/sample';
 import { readRunConfig } from '../train/run';
 import { isInterrupted, watchStopSignals } from '../torch';
 import { train } from '../train/trainer';
-import { ConsoleLogger, printable, UserError, type Logger } from '../util/log';
+import { ConsoleLogger, printable, UserError } from '../util/log';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   train: { summary: 'train an InfoGAN on a folder of images or MNIST', run: runTrain },
@@ -55,7 +55,7 @@ async function runTrain(argv: string[]): Promise<number> {
   }
   const log = new ConsoleLogger(config.quiet);
   if (changes.length > 0) log.info(`resuming with changed settings: ${changes.join(', ')}`);
-  const stop = installStopHandler(log);
+  const stop = installStopHandler();
   try {
     const result = await train(config, log, { shouldStop: () => stop.requested !== null });
     if (stop.requested) return stop.requested === 'SIGINT' ? 130 : 143;
@@ -81,16 +81,18 @@ function savedConfig(runDir: string): TrainConfig {
  * A second one exits at once: between steps here, in the middle of one through the binding
  * (watchStopSignals), which JavaScript cannot interrupt.
  */
-function installStopHandler(log: Logger) {
+function installStopHandler() {
   const state = { requested: null as NodeJS.Signals | null, remove: () => {} };
   const handler = (signal: NodeJS.Signals) => {
     if (state.requested) process.exit(signal === 'SIGINT' ? 130 : 143);
-    state.requested = signal;
-    log.warn(`${signal}: finishing this step and writing a checkpoint (again to quit at once)`);
+    state.requested = signal; // its notice is already printed (watchStopSignals)
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  watchStopSignals(true);
+  // Printed from the signal handler itself, over a progress bar if one is drawn.
+  const notice = (signal: NodeJS.Signals) => (process.stderr.isTTY ? '\r\x1b[K' : '') +
+    `warning: ${signal}: finishing this step and writing a checkpoint (again to quit at once)\n`;
+  watchStopSignals(true, { SIGINT: notice('SIGINT'), SIGTERM: notice('SIGTERM') });
   state.remove = () => {
     watchStopSignals(false);
     process.off('SIGINT', handler);

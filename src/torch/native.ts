@@ -97,7 +97,7 @@ export interface NativeBinding {
   blasConfig(): string;
   setAutocast(enabled: boolean): void;
   torchVersion(): string;
-  watchStopSignals(on: boolean): void;
+  watchStopSignals(on: boolean, intNotice?: string, termNotice?: string): void;
 }
 
 let binding: NativeBinding | undefined;

@@ -1,6 +1,7 @@
 // Threads, BLAS, bfloat16 autocast, libtorch errors surfacing as JS exceptions, and stop
 // signals interrupting computation.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { test } from 'node:test';
 import * as F from './functional';
@@ -187,4 +188,18 @@ test('while watched, a second stop signal makes the next computing call throw', 
   process.off('SIGTERM', listener);
   assert.deepEqual(seen, ['SIGTERM', 'SIGTERM']);
   assert.equal(ones([1]).add(ones([1])).item(), 2, 'unwatched: computing again');
+});
+
+test('the first watched stop signal prints its notice at once, from the handler', () => {
+  const script = `
+    const { watchStopSignals } = require(${JSON.stringify(require.resolve('./runtime'))});
+    process.on('SIGTERM', () => process.stdout.write('listener\\n'));
+    watchStopSignals(true, { SIGTERM: 'warning: SIGTERM: finishing this step\\n' });
+    process.kill(process.pid, 'SIGTERM');
+    process.stdout.write('still computing\\n'); // before JavaScript's listener has run
+    setTimeout(() => watchStopSignals(false), 50);`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stderr, 'warning: SIGTERM: finishing this step\n');
+  assert.equal(result.stdout, 'still computing\nlistener\n');
 });

@@ -64,11 +64,13 @@ export function torchVersion(): string {
 
 /**
  * While on, a second SIGINT or SIGTERM makes the next computing call throw an error for which
- * isInterrupted holds, so a long step stops at once instead of at its end. Every signal still
- * reaches process.on listeners, which must be installed first (see native/torch_binding.cc).
+ * isInterrupted holds, so a long step stops at once instead of at its end, and the first one
+ * prints its notice (written to stderr as given) at once rather than after the step. Every signal
+ * still reaches process.on listeners, which must be installed first (native/torch_binding.cc).
  */
-export function watchStopSignals(on: boolean): void {
-  native().watchStopSignals(on);
+export function watchStopSignals(on: boolean,
+  notices: { SIGINT?: string; SIGTERM?: string } = {}): void {
+  native().watchStopSignals(on, notices.SIGINT ?? '', notices.SIGTERM ?? '');
 }
 
 /** The error a second stop signal raises (watchStopSignals), with that signal. */
