@@ -229,4 +229,19 @@ describe('folder errors', () => {
       temp.cleanup();
     }
   });
+
+  it('refuses a malformed label file before decoding, not after', async () => {
+    const temp = tempFolder('bad-labels');
+    try {
+      const list = path.join(temp.dir, 'list.txt');
+      fs.writeFileSync(list, '2\nSmiling Young\n000001.jpg 1 -1\n000001.jpg -1 1\n');
+      const log = testLogger();
+      await assert.rejects(loadDataset({ dataset: dataset('celeba-10k', 'img_align_celeba'),
+        scale: { width: 8, height: 8 }, maxImages: 50, labels: list, cache: false }, log),
+      /:4: a second row for 000001\.jpg \(the first is line 3\)/);
+      assert.equal(log.lines.some((line) => line.startsWith('decoded ')), false);
+    } finally {
+      temp.cleanup();
+    }
+  });
 });

@@ -28,7 +28,9 @@ import {
   withDecoderSettings,
 } from './decode';
 import { decodeJpegFiles, jpegBinding, type JpegResult, probeJpegFiles } from './jpeg';
-import { findAttributeFile, folderLabels } from './labels';
+import {
+  type AttributeTable, type ClassTable, findAttributeFile, folderLabels, readLabelFile,
+} from './labels';
 import { PixelStore } from './pixels';
 import { defaultThreads, forEachParallel } from './pool';
 import { seededSubset } from './random';
@@ -112,10 +114,12 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger,
       labels = labelsFor(cached, attributeFile, log);
       set = { ...cached, pixels: cached.takePixels() };
     } else {
+      // Read before the decoding, which may take minutes: a malformed list fails at once.
+      const table = attributeFile === undefined ? undefined : readLabelFile(attributeFile);
       set = { key,
         ...(await decodeFolder(root, listing, options, settings, threads, log, shouldStop)) };
       try {
-        labels = labelsFor(set, attributeFile, log);
+        labels = labelsFor(set, attributeFile, log, table);
       } finally {
         // Written even when the labels are refused: the pixels do not depend on them.
         if (useCache) writeCache(cacheFile, { ...set, labels }, log);
@@ -143,7 +147,8 @@ export async function loadImageFolder(options: DatasetOptions, log: Logger,
  * The set's labels: those kept in its cache while the label file is unchanged (or still absent),
  * else found again from the file names and the label file.
  */
-function labelsFor(set: CacheHeader, labelFile: string | undefined, log: Logger): SetLabels {
+function labelsFor(set: CacheHeader, labelFile: string | undefined, log: Logger,
+  read?: AttributeTable | ClassTable): SetLabels {
   const source = labelFile === undefined ? null : fileStamp(labelFile);
   const kept = set.labels;
   if (kept && sameStamp(kept.source, source)) {
@@ -159,7 +164,7 @@ function labelsFor(set: CacheHeader, labelFile: string | undefined, log: Logger)
     warn: (line) => log.warn(line),
     progress: (label, total) => log.progress(label, total),
   };
-  const labels = folderLabels(set.files, labelFile, recording);
+  const labels = folderLabels(set.files, labelFile, recording, read);
   return { source, lines, ...(labels && { labels }) };
 }
 

@@ -363,15 +363,17 @@ export function lightDirections(files: string[]): {
 
 /**
  * Every label the folder offers for the loaded `files`, each logged in one line. `labelFile` is
- * an attribute list or a class list; a class list takes the place of sub-folder identities.
+ * an attribute list or a class list (`read` from it already, if given); a class list takes the
+ * place of sub-folder identities.
  */
 export function folderLabels(
   files: string[],
   labelFile: string | undefined,
   log: Logger,
+  read?: AttributeTable | ClassTable,
 ): DatasetLabels | undefined {
   const labels: DatasetLabels = {};
-  const table = labelFile === undefined ? undefined : readLabelFile(labelFile);
+  const table = read ?? (labelFile === undefined ? undefined : readLabelFile(labelFile));
   if (table && 'names' in table) {
     const attributes = attributeLabels(table, labelFile!, files, log);
     if (attributes) labels.attributes = attributes;
