@@ -1,6 +1,7 @@
 /**
  * Helpers for the data layer's tests: where the shared real data sets are, and temp folders.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -38,4 +39,17 @@ export function testLogger(): MemoryLogger & { lineWith(text: string): string | 
   const log = new MemoryLogger() as MemoryLogger & { lineWith(text: string): string | undefined };
   log.lineWith = (text: string) => log.lines.find((line) => line.includes(text));
   return log;
+}
+
+/**
+ * How to run a child process as a user whom file permissions bind: as this process's own user,
+ * or, when that is root (which reads everything), as nobody (65534). Null when nobody cannot read
+ * the code the child would run (a checkout inside a private folder): such a test cannot run here.
+ */
+export function permissionBoundUser(): { uid?: number; gid?: number } | null {
+  if (process.getuid?.() !== 0) return {};
+  const nobody = { uid: 65534, gid: 65534 };
+  const probe = spawnSync(process.execPath,
+    ['-e', `require(${JSON.stringify(require.resolve('./index'))})`], nobody);
+  return probe.status === 0 ? nobody : null;
 }
