@@ -326,13 +326,18 @@ class FolderWalk {
                                code == ENOENT ? "a link to nothing" : ErrnoText(code));
         return;
       }
-      if (S_ISDIR(info.st_mode)) {
-        if (name[0] == '.') return;
-        const std::string system = SystemFolder(Join(folder, name));
+      const bool is_folder = S_ISDIR(info.st_mode);
+      if (is_folder && name[0] == '.') return;
+      // Into /proc, /sys or /dev, a folder or a file: never data, and /proc's files change
+      // their times at every look, which would make every cache stale.
+      const std::string system = SystemFolder(Join(folder, name));
+      if (!system.empty()) {
+        left_out_.emplace_back(prefix + name + (is_folder ? "/" : ""), "a link into " + system);
+        return;
+      }
+      if (is_folder) {
         if (ancestors_.count({info.st_dev, info.st_ino}))
           left_out_.emplace_back(prefix + name + "/", "a link to a folder above the data set");
-        else if (!system.empty())
-          left_out_.emplace_back(prefix + name + "/", "a link into " + system);
         else
           linked_.emplace_back(Join(folder, name), prefix + name + "/");
         return;

@@ -180,17 +180,18 @@ struct sigaction displaced_int, displaced_term;
 bool watching = false;
 // What the first signal prints at once, in the handler: JavaScript would print it only after the
 // step, leaving seconds of silence in which a user presses Ctrl-C again.
-char notice_int[512], notice_term[512];
+char notice_int[512], notice_term[512], again_int[512], again_term[512];
 
 void OnStopSignal(int signal, siginfo_t* details, void* context) {
-  if (stop_signals.fetch_add(1) >= 1) {
+  const bool again = stop_signals.fetch_add(1) >= 1;
+  if (again) {
     interrupting_signal.store(signal);
     interrupted.store(true);
-  } else {
-    const char* notice = signal == SIGINT ? notice_int : notice_term;
-    ssize_t ignored = write(STDERR_FILENO, notice, std::strlen(notice));
-    (void)ignored;
   }
+  const char* notice = again ? (signal == SIGINT ? again_int : again_term)
+                             : (signal == SIGINT ? notice_int : notice_term);
+  ssize_t ignored = write(STDERR_FILENO, notice, std::strlen(notice));
+  (void)ignored;
   const struct sigaction& displaced = signal == SIGINT ? displaced_int : displaced_term;
   if (displaced.sa_flags & SA_SIGINFO) {
     if (displaced.sa_sigaction != nullptr) displaced.sa_sigaction(signal, details, context);
@@ -202,8 +203,9 @@ void OnStopSignal(int signal, siginfo_t* details, void* context) {
   }
 }
 
-// watchStopSignals(on, intNotice = "", termNotice = ""): starts (with a fresh count and the
-// notices a first SIGINT or SIGTERM prints) or stops watching SIGINT and SIGTERM.
+// watchStopSignals(on, intNotice = "", termNotice = "", intAgain = "", termAgain = ""): starts
+// (with a fresh count, and the notices a first and a second SIGINT or SIGTERM print) or stops
+// watching SIGINT and SIGTERM.
 Napi::Value WatchStopSignals(const Napi::CallbackInfo& info) {
   const bool on = info.Length() > 0 && info[0].ToBoolean().Value();
   if (on && !watching) {
@@ -214,6 +216,8 @@ Napi::Value WatchStopSignals(const Napi::CallbackInfo& info) {
     };
     notice(1, notice_int);
     notice(2, notice_term);
+    notice(3, again_int);
+    notice(4, again_term);
     stop_signals.store(0);
     interrupted.store(false);
     struct sigaction handler {};

@@ -90,9 +90,12 @@ function installStopHandler() {
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   // Printed from the signal handler itself, over a progress bar if one is drawn.
-  const notice = (signal: NodeJS.Signals) => (process.stderr.isTTY ? '\r\x1b[K' : '') +
-    `warning: ${signal}: finishing this step and writing a checkpoint (again to quit at once)\n`;
-  watchStopSignals(true, { SIGINT: notice('SIGINT'), SIGTERM: notice('SIGTERM') });
+  const line = (text: string) => (process.stderr.isTTY ? '\r\x1b[K' : '') + `warning: ${text}\n`;
+  const first = (signal: NodeJS.Signals) =>
+    line(`${signal}: finishing this step and writing a checkpoint (again to quit at once)`);
+  const again = (signal: NodeJS.Signals) => line(`${signal} again: quitting at once`);
+  watchStopSignals(true, { first: { SIGINT: first('SIGINT'), SIGTERM: first('SIGTERM') },
+    again: { SIGINT: again('SIGINT'), SIGTERM: again('SIGTERM') } });
   state.remove = () => {
     watchStopSignals(false);
     process.off('SIGINT', handler);

@@ -110,6 +110,19 @@ describe('decoded-set cache', () => {
     }
   });
 
+  it('hits still with a link into /proc in the folder, whose times change at every look',
+    { skip: !fs.existsSync('/proc/self/status') && 'no /proc here' }, async () => {
+      const link = path.join(images, 'status');
+      fs.symlinkSync('/proc/self/status', link);
+      try {
+        await load();
+        const again = await load();
+        assert.equal(again.fromCache, true);
+      } finally {
+        fs.rmSync(link);
+      }
+    });
+
   it('misses when a file is added', async () => {
     await load();
     fs.copyFileSync(

@@ -95,6 +95,8 @@ describe('listFolder', () => {
     fs.symlinkSync('/', path.join(root, 'slash'));
     // A link into the kernel's folders: never data, and /proc links to every process's folders.
     fs.symlinkSync('/proc', path.join(root, 'procs'));
+    // A file there: its times change at every look, which would make every cache stale.
+    fs.symlinkSync('/proc/self/status', path.join(root, 'status'));
     // A link to a folder inside the tree, sorting and found before it: listed under the real path.
     write('other/o1.jpg', 'o');
     fs.symlinkSync(path.join(root, 'other'), path.join(root, 'a-link-to-other'));
@@ -160,6 +162,7 @@ describe('listFolder', () => {
       { relative: 'procs/', reason: 'a link into /proc' },
       { relative: 'runs/one/', reason: 'an infogan run folder' },
       { relative: 'slash/', reason: above },
+      { relative: 'status', reason: 'a link into /proc' },
     ]);
   });
 

@@ -154,15 +154,20 @@ export function listFiles(root: string, exclude: string[] = []): WalkedFiles {
           leftOut.push({ relative, reason: code === 'ENOENT' ? 'a link to nothing' : errnoText(error) });
           return;
         }
+        if (stat.isDirectory() && name.startsWith('.')) return;
+        const real = fs.realpathSync(absolute);
+        const system = ['/proc', '/sys', '/dev'].find((f) => real === f || real.startsWith(f + '/'));
+        if (system) {
+          const slash = stat.isDirectory() ? '/' : '';
+          leftOut.push({ relative: relative + slash, reason: `a link into ${system}` });
+          return;
+        }
       }
       if (entry.isDirectory() || stat?.isDirectory()) {
         if (name.startsWith('.')) return;
         if (!stat) return visit(absolute, relative + '/');
-        const real = fs.realpathSync(absolute);
-        const system = ['/proc', '/sys', '/dev'].find((f) => real === f || real.startsWith(f + '/'));
-        if (isAncestor(real))
+        if (isAncestor(fs.realpathSync(absolute)))
           leftOut.push({ relative: relative + '/', reason: 'a link to a folder above the data set' });
-        else if (system) leftOut.push({ relative: relative + '/', reason: `a link into ${system}` });
         else linked.push([absolute, relative + '/']);
       } else if (entry.isFile() || stat?.isFile()) {
         try {

@@ -97,7 +97,8 @@ export interface NativeBinding {
   blasConfig(): string;
   setAutocast(enabled: boolean): void;
   torchVersion(): string;
-  watchStopSignals(on: boolean, intNotice?: string, termNotice?: string): void;
+  watchStopSignals(on: boolean, intNotice?: string, termNotice?: string, intAgain?: string,
+    termAgain?: string): void;
 }
 
 let binding: NativeBinding | undefined;

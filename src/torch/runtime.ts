@@ -62,15 +62,21 @@ export function torchVersion(): string {
   return native().torchVersion();
 }
 
+/** What a first and a second stop signal print, each written to stderr as given. */
+export interface StopNotices {
+  first?: { SIGINT: string; SIGTERM: string };
+  again?: { SIGINT: string; SIGTERM: string };
+}
+
 /**
  * While on, a second SIGINT or SIGTERM makes the next computing call throw an error for which
- * isInterrupted holds, so a long step stops at once instead of at its end, and the first one
- * prints its notice (written to stderr as given) at once rather than after the step. Every signal
- * still reaches process.on listeners, which must be installed first (native/torch_binding.cc).
+ * isInterrupted holds, so a long step stops at once instead of at its end. Each signal prints its
+ * notice at once, from the signal handler, not after the step. Every signal still reaches
+ * process.on listeners, which must be installed first (see native/torch_binding.cc).
  */
-export function watchStopSignals(on: boolean,
-  notices: { SIGINT?: string; SIGTERM?: string } = {}): void {
-  native().watchStopSignals(on, notices.SIGINT ?? '', notices.SIGTERM ?? '');
+export function watchStopSignals(on: boolean, notices: StopNotices = {}): void {
+  native().watchStopSignals(on, notices.first?.SIGINT ?? '', notices.first?.SIGTERM ?? '',
+    notices.again?.SIGINT ?? '', notices.again?.SIGTERM ?? '');
 }
 
 /** The error a second stop signal raises (watchStopSignals), with that signal. */

@@ -302,7 +302,7 @@ describe('stop signals', () => {
     const result = await running.done;
     assert.equal(result.code, 130, result.stderr);
     assert.deepEqual(lines(result.stderr), ['warning: SIGINT: finishing this step and writing ' +
-      'a checkpoint (again to quit at once)']);
+      'a checkpoint (again to quit at once)', 'warning: SIGINT again: quitting at once']);
     assert.equal(fs.existsSync(path.join(out, 'config.json')), false, 'it went on to train');
   });
 });

@@ -82,12 +82,15 @@ describe('train on a slice of the real MNIST', () => {
 
     const interrupted = smallRun('interrupted', { epochs: 2, checkpointEvery: 1000 });
     const firstLosses: StepLosses[] = [];
-    const first = await train(interrupted, new MemoryLogger(), {
+    const firstLog = new MemoryLogger();
+    const first = await train(interrupted, firstLog, {
       afterStep: (_, l) => firstLosses.push(l),
       shouldStop: () => firstLosses.length === 5,
     });
     assert.equal(first.finished, 'interrupted');
     assert.equal(first.iterations, 5);
+    // The epoch's line says it covers part of the epoch.
+    assert.ok(firstLog.lines.some((line) => line.startsWith('epoch 1/2 (steps to 5 of 8): ')));
     const resumedLosses: StepLosses[] = [];
     await train({ ...interrupted, resume: interrupted.out }, new MemoryLogger(),
       { afterStep: (_, l) => resumedLosses.push(l) });
@@ -206,11 +209,10 @@ describe('a refused run', () => {
           watchStopSignals(true);
           if (at === 2) {
             assert.equal(fs.existsSync(config.out), false, 'nothing checkpointed: nothing kept');
-            assert.ok(log.warnings.some((line) => line.endsWith('no checkpoint had been written, ' +
-              'so nothing was kept')));
+            assert.ok(log.warnings.includes('quit before the first checkpoint, so nothing was kept'));
           } else {
-            assert.ok(log.warnings.some((line) =>
-              line.endsWith(`--resume ${config.out} continues from its last checkpoint`)));
+            assert.ok(log.warnings.includes(
+              `quit; --resume ${config.out} continues from its last checkpoint`));
             const resumed = await train({ ...config, resume: config.out }, new MemoryLogger());
             assert.equal(resumed.finished, 'completed');
           }

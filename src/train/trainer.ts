@@ -141,9 +141,8 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       // has no checkpoint yet.
       if (newFolder) dropUnfinished();
       const kept = fs.existsSync(path.join(checkpointFolder(config.out), 'manifest.json'));
-      log.warn(`${error.signal} again: quit at once, dropping the step under way; ` + (kept
-        ? `--resume ${config.out} continues from its last checkpoint`
-        : 'no checkpoint had been written, so nothing was kept'));
+      log.warn(kept ? `quit; --resume ${config.out} continues from its last checkpoint`
+        : 'quit before the first checkpoint, so nothing was kept');
     }
     throw error;
   } finally {
@@ -402,7 +401,10 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         const summary = { ...totals.means(), epoch: progress.batchInEpoch === 0 ? progress.epoch
           : progress.epoch + 1, imagesPerSecond: (totals.steps * config.batchSize) / seconds };
         summaries.push(summary);
-        log.info(epochLine(summary, config, state, seconds));
+        // A stop mid-epoch: its line says how much of the epoch the figures cover.
+        const part = progress.batchInEpoch === 0 ? ''
+          : ` (steps to ${progress.batchInEpoch} of ${perEpoch})`;
+        log.info(epochLine(summary, config, state, seconds, part));
         const accuracy = progress.batchInEpoch === 0 ? categoricalAccuracy(state.model, dataset) : null;
         if (accuracy !== null) {
           log.info(`epoch ${summary.epoch}: categorical_accuracy ${accuracy.toFixed(2)}`);
@@ -550,8 +552,8 @@ function advance(progress: Progress, perEpoch: number): void {
 }
 
 function epochLine(summary: EpochSummary, config: TrainConfig, state: TrainingState,
-  seconds: number): string {
-  return `epoch ${summary.epoch}/${config.epochs}: ` +
+  seconds: number, part = ''): string {
+  return `epoch ${summary.epoch}/${config.epochs}${part}: ` +
     `discriminator_objective ${summary.discriminator.toFixed(4)} ` +
     `generator_objective ${summary.generator.toFixed(4)} ` +
     `mutual_info_objective ${summary.information.toFixed(4)} ` +
