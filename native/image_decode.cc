@@ -225,6 +225,44 @@ struct Scratch {
   CachedTaps across, down;
 };
 
+// Stores, for each of `outputs` samples x, the sum of row[first[x] - left + k] weighted by its
+// taps. Four outputs are summed at a time, each with its own sum (one alone would wait on every
+// addition), over the most taps among the four: `row` may be read a whole stride past each
+// output's first (the caller pads it), and taps past an output's count have zero weight, which
+// leaves its sum exactly as it was.
+template <typename T, typename Store>
+void SumAcross(const Taps& across, const T* row, int left, int outputs, Store store) {
+  const size_t s = size_t(across.stride);
+  int x = 0;
+  for (; x + 4 <= outputs; x += 4) {
+    const float* w = &across.weights[size_t(x) * s];
+    const T* a = row + (across.first[x] - left);
+    const T* b = row + (across.first[x + 1] - left);
+    const T* c = row + (across.first[x + 2] - left);
+    const T* d = row + (across.first[x + 3] - left);
+    const int count = std::max(std::max(across.count[x], across.count[x + 1]),
+                               std::max(across.count[x + 2], across.count[x + 3]));
+    T ta = w[0] * a[0], tb = w[s] * b[0], tc = w[2 * s] * c[0], td = w[3 * s] * d[0];
+    for (int k = 1; k < count; k++) {
+      ta += w[k] * a[k];
+      tb += w[s + k] * b[k];
+      tc += w[2 * s + k] * c[k];
+      td += w[3 * s + k] * d[k];
+    }
+    store(x, ta);
+    store(x + 1, tb);
+    store(x + 2, tc);
+    store(x + 3, td);
+  }
+  for (; x < outputs; x++) {
+    const float* w = &across.weights[size_t(x) * s];
+    const T* at = row + (across.first[x] - left);
+    T total = w[0] * at[0];
+    for (int k = 1; k < across.count[x]; k++) total += w[k] * at[k];
+    store(x, total);
+  }
+}
+
 // Resamples the box of `source` ([height, width, channels]) into `out` ([target.height,
 // target.width, channels]). The region the taps read is converted to float once; then for each
 // output row: down over that region's columns (a loop the compiler vectorises), then across
@@ -266,72 +304,17 @@ void Resample(const uint8_t* source, int width, int height, int channels, const 
     }
 
     // Across: each output sample is a weighted sum of neighbouring pixels of that float row.
-    // Four outputs at a time, each with its own sum: one alone would wait on every addition.
-    // Their taps past `count` have zero weight, which leaves each sum exactly as it was.
     if (channels == 3) {
       for (int x = 0; x < pixels; x++)
         packed[x] = Float4{sum[3 * x], sum[3 * x + 1], sum[3 * x + 2], 0.f};
-      int x = 0;
-      for (; x + 4 <= target.width; x += 4) {
-        const float* w = &across.weights[size_t(x) * across.stride];
-        const Float4* a = &packed[across.first[x] - left];
-        const Float4* b = &packed[across.first[x + 1] - left];
-        const Float4* c = &packed[across.first[x + 2] - left];
-        const Float4* d = &packed[across.first[x + 3] - left];
-        const int count = std::max(std::max(across.count[x], across.count[x + 1]),
-                                   std::max(across.count[x + 2], across.count[x + 3]));
-        const size_t s = size_t(across.stride);
-        Float4 ta = w[0] * a[0], tb = w[s] * b[0], tc = w[2 * s] * c[0], td = w[3 * s] * d[0];
-        for (int k = 1; k < count; k++) {
-          ta += w[k] * a[k];
-          tb += w[s + k] * b[k];
-          tc += w[2 * s + k] * c[k];
-          td += w[3 * s + k] * d[k];
-        }
-        // In order: each store's spare float is overwritten by the next.
-        std::memcpy(&line[size_t(x) * 3], &ta, sizeof ta);
-        std::memcpy(&line[size_t(x + 1) * 3], &tb, sizeof tb);
-        std::memcpy(&line[size_t(x + 2) * 3], &tc, sizeof tc);
-        std::memcpy(&line[size_t(x + 3) * 3], &td, sizeof td);
-      }
-      for (; x < target.width; x++) {
-        const float* w = &across.weights[size_t(x) * across.stride];
-        const Float4* at = &packed[across.first[x] - left];
-        Float4 total = w[0] * at[0];
-        for (int k = 1; k < across.count[x]; k++) total += w[k] * at[k];
-        std::memcpy(&line[size_t(x) * 3], &total, sizeof total);  // the spare is overwritten
-      }
+      // In order of x: each store's spare float is overwritten by the next.
+      SumAcross(across, packed, left, target.width, [line](int x, const Float4& total) {
+        std::memcpy(&line[size_t(x) * 3], &total, sizeof total);
+      });
     } else {
       std::fill(sum + span, sum + span + across.stride, 0.f);
-      int x = 0;
-      for (; x + 4 <= target.width; x += 4) {
-        const float* w = &across.weights[size_t(x) * across.stride];
-        const float* a = sum + (across.first[x] - left);
-        const float* b = sum + (across.first[x + 1] - left);
-        const float* c = sum + (across.first[x + 2] - left);
-        const float* d = sum + (across.first[x + 3] - left);
-        const int count = std::max(std::max(across.count[x], across.count[x + 1]),
-                                   std::max(across.count[x + 2], across.count[x + 3]));
-        const size_t s = size_t(across.stride);
-        float ta = w[0] * a[0], tb = w[s] * b[0], tc = w[2 * s] * c[0], td = w[3 * s] * d[0];
-        for (int k = 1; k < count; k++) {
-          ta += w[k] * a[k];
-          tb += w[s + k] * b[k];
-          tc += w[2 * s + k] * c[k];
-          td += w[3 * s + k] * d[k];
-        }
-        line[x] = ta;
-        line[x + 1] = tb;
-        line[x + 2] = tc;
-        line[x + 3] = td;
-      }
-      for (; x < target.width; x++) {
-        const float* w = &across.weights[size_t(x) * across.stride];
-        const float* at = sum + (across.first[x] - left);
-        float total = w[0] * at[0];
-        for (int k = 1; k < across.count[x]; k++) total += w[k] * at[k];
-        line[x] = total;
-      }
+      SumAcross(across, sum, left, target.width,
+                [line](int x, float total) { line[x] = total; });
     }
     uint8_t* to = out + size_t(y) * row_out;
     for (size_t i = 0; i < row_out; i++) to[i] = ToByte(line[i]);
