@@ -52,26 +52,20 @@ struct ListedFile {
   double ctime_ms = 0;
 };
 
-// A file's mtime in milliseconds, computed as Node's fs.Stats.mtimeMs is, so both agree exactly.
-double MtimeMs(const struct stat& info) {
-#if defined(__APPLE__)
-  const struct timespec& mtime = info.st_mtimespec;
-#else
-  const struct timespec& mtime = info.st_mtim;
-#endif
-  return double(mtime.tv_sec) * 1e3 + double(mtime.tv_nsec) / 1e6;
+// A time in milliseconds, computed as Node's fs.Stats.mtimeMs is, so both agree exactly.
+double Milliseconds(const struct timespec& time) {
+  return double(time.tv_sec) * 1e3 + double(time.tv_nsec) / 1e6;
 }
 
-// The same for the inode's change time (ctime), which no tool sets back: a file rewritten and
-// given its old mtime again (touch -r) still shows the change here.
-double CtimeMs(const struct stat& info) {
 #if defined(__APPLE__)
-  const struct timespec& ctime = info.st_ctimespec;
+double MtimeMs(const struct stat& info) { return Milliseconds(info.st_mtimespec); }
+double CtimeMs(const struct stat& info) { return Milliseconds(info.st_ctimespec); }
 #else
-  const struct timespec& ctime = info.st_ctim;
+double MtimeMs(const struct stat& info) { return Milliseconds(info.st_mtim); }
+// The inode's change time, which no tool sets back: a file rewritten and given its old mtime
+// again (touch -r) still shows the change here.
+double CtimeMs(const struct stat& info) { return Milliseconds(info.st_ctim); }
 #endif
-  return double(ctime.tv_sec) * 1e3 + double(ctime.tv_nsec) / 1e6;
-}
 
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF):
 // a name that is not cannot be named from JavaScript, whose strings hold the decoded text.
