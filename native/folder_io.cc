@@ -57,13 +57,13 @@ double Milliseconds(const struct timespec& time) {
   return double(time.tv_sec) * 1e3 + double(time.tv_nsec) / 1e6;
 }
 
+// The modification time, and the inode's change time (ctime), which no tool sets back: a file
+// rewritten and given its old mtime again (touch -r) still shows the change there.
 #if defined(__APPLE__)
 double MtimeMs(const struct stat& info) { return Milliseconds(info.st_mtimespec); }
 double CtimeMs(const struct stat& info) { return Milliseconds(info.st_ctimespec); }
 #else
 double MtimeMs(const struct stat& info) { return Milliseconds(info.st_mtim); }
-// The inode's change time, which no tool sets back: a file rewritten and given its old mtime
-// again (touch -r) still shows the change here.
 double CtimeMs(const struct stat& info) { return Milliseconds(info.st_ctim); }
 #endif
 
