@@ -113,6 +113,19 @@ function readTextBits(reader: TokenReader, count: number): Uint8Array {
   return pixels;
 }
 
+/**
+ * Where a binary raster of `needed` bytes starts: after exactly one whitespace byte ending the
+ * header (after `last`, its last field). Throws when that byte is missing or the file is short.
+ */
+function rasterStart(bytes: Uint8Array, headerEnd: number, needed: number, last: string): number {
+  if (!WHITESPACE.has(bytes[headerEnd])) throw new Error(`no whitespace after ${last}`);
+  const start = headerEnd + 1;
+  if (bytes.length - start < needed) {
+    throw new Error(`truncated: raster needs ${needed} bytes, file has ${bytes.length - start}`);
+  }
+  return start;
+}
+
 /** Binary bitmap pixels, eight to a byte, first in the high bit; each row starts a new byte. */
 function readBinaryBits(
   bytes: Uint8Array,
@@ -120,13 +133,8 @@ function readBinaryBits(
   width: number,
   height: number,
 ): Uint8Array {
-  if (!WHITESPACE.has(bytes[headerEnd])) throw new Error('no whitespace after the height');
-  const start = headerEnd + 1;
   const rowBytes = Math.ceil(width / 8);
-  const needed = rowBytes * height;
-  if (bytes.length - start < needed) {
-    throw new Error(`truncated: raster needs ${needed} bytes, file has ${bytes.length - start}`);
-  }
+  const start = rasterStart(bytes, headerEnd, rowBytes * height, 'the height');
   const pixels = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     const row = start + y * rowBytes;
@@ -154,14 +162,9 @@ function readBinarySamples(
   samples: number,
   maxval: number,
 ): Uint8Array {
-  // Exactly one whitespace byte separates the maximum value from the raster.
-  if (!WHITESPACE.has(bytes[headerEnd])) throw new Error('no whitespace after the maximum value');
-  const start = headerEnd + 1;
   const sampleBytes = maxval > 255 ? 2 : 1;
   const needed = samples * sampleBytes;
-  if (bytes.length - start < needed) {
-    throw new Error(`truncated: raster needs ${needed} bytes, file has ${bytes.length - start}`);
-  }
+  const start = rasterStart(bytes, headerEnd, needed, 'the maximum value');
   if (sampleBytes === 1 && maxval === 255) return bytes.slice(start, start + needed);
   const pixels = new Uint8Array(samples);
   for (let i = 0; i < samples; i++) {
