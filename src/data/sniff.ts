@@ -7,6 +7,7 @@ import * as util from 'node:util';
 
 import { imageBinding } from './native';
 import { isNetpbm } from './netpbm';
+import { errnoText } from './walk';
 
 /** What a file's first bytes say it is. */
 export type ImageKind = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'netpbm';
@@ -89,7 +90,7 @@ export async function sniffFiles(
         errors.push(undefined);
       } catch (error) {
         kinds.push(undefined);
-        errors.push(/^E[A-Z]+: ([^,]*)/.exec((error as Error).message)?.[1] ?? String(error));
+        errors.push(errnoText(error));
       }
     }
     return { kinds, errors };

@@ -196,8 +196,8 @@ function byPath(a: { relative: string }, b: { relative: string }): number {
   return a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0;
 }
 
-/** An fs error's reason as the native walk words it: "permission denied". */
-function errnoText(error: unknown): string {
+/** An fs error's reason as the native binding words it: "permission denied". */
+export function errnoText(error: unknown): string {
   const message = (error as Error).message;
   return /^E[A-Z]+: ([^,]*)/.exec(message)?.[1] ?? message;
 }
