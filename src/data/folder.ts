@@ -290,7 +290,8 @@ async function decodeFolder(
   const rate = decoded.files.length / ((performance.now() - started) / 1000);
   log.info(
     `decoded ${decoded.files.length} images ${describeShape(decoded)} from ${root} in ` +
-      `${seconds(started)} (${rate.toFixed(0)}/s, ${threads} threads)`,
+      `${seconds(started)} (${rate.toFixed(0)}/s, ${threads} ` +
+      `${threads === 1 ? 'thread' : 'threads'})`,
   );
   const { files: loaded, count, pixels, width, height, channels } = decoded;
   const all: SkippedFile[] = [

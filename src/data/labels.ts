@@ -397,7 +397,8 @@ export function folderLabels(
   if (light.missing < files.length) {
     labels.continuous = { names: ['light_azimuth', 'light_elevation'], values: light.values };
     log.info('labels: light azimuth and elevation (degrees) from file names' + (light.missing === 0
-      ? '' : `; ${light.missing} of ${files.length} names have no A+000E+00 part and are left ` +
+      ? '' : `; ${light.missing} of ${files.length} names ` +
+        `${light.missing === 1 ? 'has' : 'have'} no A+000E+00 part and are left ` +
         `out of them (e.g. ${light.example})`));
   }
   return labels.attributes || labels.classes || labels.continuous ? labels : undefined;
