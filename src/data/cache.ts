@@ -97,7 +97,8 @@ export function hashOf(...parts: (string | Uint8Array)[]): string {
  * The cache at `file` if it exists and is intact, whatever its key: the caller compares keys (and
  * calls release and discardCache on a mismatch). A damaged cache is logged in one line and
  * deleted (it is rebuilt, never trusted); the result is then undefined, as when there is none.
- * The pixels' checksum is computed on `threads` threads, this one among them.
+ * The pixels' checksum is computed on `threads` threads, this one among them, joined by the thread
+ * of a folder listing (listFolder) that ends meanwhile.
  */
 export function readCache(file: string, log: Logger, threads = 1): OpenedCache | undefined {
   let result: OpenedCache | string;
@@ -205,18 +206,19 @@ function verify(file: CacheFile, threads: number): OpenedCache | string {
     return `damaged (header of ${headerBytes} bytes overruns the file)`;
   const header = file.read(PREFIX_BYTES, headerBytes);
   if (checksum(header) !== prefix.readUInt32LE(12)) return 'damaged (checksum mismatch)';
-  const start = PREFIX_BYTES + headerBytes;
-  const pixelBytes = file.length - start;
-  if (file.checksum(start, pixelBytes, threads) !== prefix.readUInt32LE(16))
-    return 'damaged (checksum mismatch)';
   let fields: CacheHeader;
   try {
     fields = decodeHeader(header);
   } catch (error) {
     return `damaged (${(error as Error).message})`;
   }
+  const start = PREFIX_BYTES + headerBytes;
+  const pixelBytes = file.length - start;
   const expected = fields.count * fields.height * fields.width * fields.channels;
   if (pixelBytes !== expected) return `damaged (${pixelBytes} pixel bytes, expected ${expected})`;
+  // Last, and the longest: the folder's listing, on other threads, ends meanwhile and helps.
+  if (file.checksum(start, pixelBytes, threads) !== prefix.readUInt32LE(16))
+    return 'damaged (checksum mismatch)';
   return { ...fields, takePixels: () => file.take(start), release: () => file.close() };
 }
 

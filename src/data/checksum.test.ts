@@ -60,6 +60,35 @@ describe('checksum', () => {
     assert.throws(() => native.crc32cBlocks(noise(64), 64, 0), /threads/);
   });
 
+  it('sums blocks that are not a whole number of cache lines', needsBinding, () => {
+    const native = imageBinding()!;
+    for (const block of [8, 72, 200, 4104]) {
+      const bytes = noise(7 * block + 5, block);
+      const expected = Array.from({ length: 8 }, (_, i) =>
+        crc32c(bytes.subarray(i * block, (i + 1) * block)));
+      assert.deepEqual([...native.crc32cBlocks(bytes, block, 2)], expected, `${block}-byte blocks`);
+    }
+  });
+
+  it('gives the same sums while a folder listing ends beside it and joins in', needsBinding,
+    async () => {
+      const native = imageBinding()!;
+      const { dir, cleanup } = tempFolder('join');
+      try {
+        for (let i = 0; i < 600; i++) fs.writeFileSync(path.join(dir, `${i}.bin`), '');
+        const bytes = noise(24 << 20);
+        const expected = [...native.crc32cBlocks(bytes, CHECKSUM_BLOCK, 1)];
+        for (let round = 0; round < 5; round++) {
+          const listed = native.listFolder(dir, [], 1);
+          assert.deepEqual([...native.crc32cBlocks(bytes, CHECKSUM_BLOCK, 1 + (round % 2))],
+            expected, `round ${round}`);
+          assert.equal((await listed).sizes.length, 600);
+        }
+      } finally {
+        cleanup();
+      }
+    });
+
   it('changes when any one byte of a multi-block buffer changes', () => {
     const bytes = noise(4 * CHECKSUM_BLOCK + 100);
     const original = checksum(bytes);
