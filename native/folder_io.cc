@@ -255,6 +255,7 @@ class FolderWalk {
     std::vector<int> codes;
     StatFiles(descriptor, keys, infos, codes);
     closedir(listing);
+    files_.reserve(files_.size() + keys.size());
     for (size_t i : SortedOrder(keys)) {
       const std::string& key = keys[i];
       if (key.back() == '/') {
