@@ -4,7 +4,10 @@
  * the same in the same run.
  *
  * Each measurement runs in its own child process, so peak RSS is that load's alone. Runs alternate
- * infogan, Pillow, infogan, Pillow; figures are medians over the rounds. Both sides use the same
+ * infogan, Pillow, infogan, Pillow; figures are medians over the rounds. A cached load takes
+ * about 20 ms, where one core waking up late or the disk writing back the cache just made moves
+ * it by a quarter, so each round loads from the cache CACHED_LOADS times, each in a fresh
+ * process, and its figure is the median of them all. Both sides use the same
  * thread count: 1, then N = all cores (Pillow with a multiprocessing pool of N workers).
  *
  *   npm run bench:data -- [--rounds 3] [--threads N] [--folder DIR]
@@ -21,6 +24,7 @@ import { datasetsRoot } from '../src/data/testing';
 import { MemoryLogger } from '../src/util/log';
 
 const SIDE = 64;
+const CACHED_LOADS = 3;
 const PYTHON = '/usr/bin/python3';
 
 /** What one child reports about one load. */
@@ -181,7 +185,8 @@ async function main() {
           record(`infogan_cold_${threads}`, runInfogan(folder, threads, cacheDir, dumps[0]));
         const pillow = () => record(`pillow_${threads}`, runPillow(folder, threads, dumps[1]));
         for (const step of round % 2 === 0 ? [ours, pillow] : [pillow, ours]) step();
-        record(`infogan_cached_${threads}`, runInfogan(folder, threads, cacheDir));
+        for (let load = 0; load < CACHED_LOADS; load++)
+          record(`infogan_cached_${threads}`, runInfogan(folder, threads, cacheDir));
         fs.rmSync(cacheDir, { recursive: true, force: true });
         process.stderr.write(`round ${round + 1}/${rounds}, ${threads} thread(s) done\n`);
       }
@@ -209,7 +214,7 @@ function report(
     `data bench: ${count} images from ${folder} -> ${SIDE}x${SIDE}x3, centre crop, Lanczos;`,
   );
   console.log(
-    `${rounds} rounds alternating infogan/Pillow, medians; ` +
+    `${rounds} rounds alternating infogan/Pillow (${CACHED_LOADS} cached loads each), medians; ` +
       `${os.availableParallelism()} cores (shared; 1-minute load ${load[0].toFixed(1)} before, ` +
       `${load[1].toFixed(1)} after)`,
   );
