@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import fsModule from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
@@ -47,6 +48,25 @@ describe('makeFolder', () => {
     makeFolder(path.join(dangling, 'x'));
     assert.ok(fs.statSync(path.join(temp.dir, 'later', 'runs', 'x')).isDirectory());
     assert.ok(fs.lstatSync(dangling).isSymbolicLink());
+  });
+
+  it('makes a parent again when another process removes it in between', (t) => {
+    const runs = path.join(temp.dir, 'shared', 'runs');
+    const mine = path.join(runs, 'mine');
+    const mkdir = fsModule.mkdirSync;
+    let removed = 0;
+    // Another run drops the empty `runs/` just after this one made it, twice. (The module itself
+    // is mocked: `import * as` gives this file a copy of its names.)
+    t.mock.method(fsModule, 'mkdirSync', (at: fs.PathLike, options?: fs.MakeDirectoryOptions) => {
+      if (at === mine && removed < 2) {
+        removed++;
+        fs.rmdirSync(runs);
+      }
+      return mkdir(at, options);
+    });
+    makeFolder(mine);
+    assert.equal(removed, 2);
+    assert.ok(fs.statSync(mine).isDirectory());
   });
 
   it('fails at once under /proc, where a recursive mkdir retries forever',

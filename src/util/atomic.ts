@@ -35,15 +35,22 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
  * A link to a folder not yet made (a dangling link) is followed and its target made, as writing
  * a file through such a link makes the file.
  */
-export function makeFolder(folder: string, links = 0): void {
+export function makeFolder(folder: string, links = 0, retries = 0): void {
   for (const at of missingFolders(folder).reverse()) {
     try {
       fs.mkdirSync(at);
     } catch (error) {
-      const target = (error as NodeJS.ErrnoException).code === 'EEXIST' && danglingTarget(at);
-      if (target && links < MAX_LINKS) makeFolder(target, links + 1);
-      // Made meanwhile by someone else: fine, as long as it is a folder.
-      else if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(at)) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      const target = code === 'EEXIST' && danglingTarget(at);
+      if (target && links < MAX_LINKS) {
+        makeFolder(target, links + 1);
+      } else if (code === 'ENOENT' && !fs.existsSync(path.dirname(at)) && retries < MAX_RETRIES) {
+        // A parent made a moment ago was removed meanwhile (another run dropping the shared
+        // `runs/` it found empty): make what is missing again.
+        return makeFolder(folder, links, retries + 1);
+      } else if (code !== 'EEXIST' || !isFolder(at)) {
+        throw error; // made meanwhile by someone else is fine, as long as it is a folder
+      }
     }
   }
   if (!isFolder(folder)) {
@@ -87,6 +94,9 @@ export function missingFolders(folder: string): string[] {
 
 /** Links followed in a row before giving up, as the kernel's own limit (ELOOP). */
 const MAX_LINKS = 40;
+
+/** Times makeFolder starts again when a parent it made vanishes before its child is made. */
+const MAX_RETRIES = 5;
 
 /** Where the link at `at` points (absolute) when it is a link to nothing; else undefined. */
 function danglingTarget(at: string): string | undefined {
