@@ -5,9 +5,9 @@
  *
  * Each measurement runs in its own child process, so peak RSS is that load's alone. Runs alternate
  * infogan, Pillow, infogan, Pillow; figures are medians over the rounds. A cached load takes
- * about 20 ms, where one core waking up late or the disk writing back the cache just made moves
- * it by a quarter, so each round loads from the cache CACHED_LOADS times, each in a fresh
- * process, and its figure is the median of them all. Both sides use the same
+ * about 20 ms and varies by a quarter from one process to the next on a shared machine, so each
+ * round loads from the cache CACHED_LOADS times, each in a fresh process, and its figure is the
+ * median of them all. Both sides use the same
  * thread count: 1, then N = all cores (Pillow with a multiprocessing pool of N workers).
  *
  *   npm run bench:data -- [--rounds 3] [--threads N] [--folder DIR]
