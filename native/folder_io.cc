@@ -477,9 +477,8 @@ Napi::Value ListFolder(const Napi::CallbackInfo& info) {
   auto* worker =
       new ListWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(excluded), threads);
   Napi::Promise promise = worker->Promise();
-  static bool workers_started = false;
-  if (!workers_started) (new StartWorkers(env))->Queue();
-  workers_started = true;
+  static std::atomic<bool> workers_started{false};  // libuv's pool serves the whole process
+  if (!workers_started.exchange(true)) (new StartWorkers(env))->Queue();
   worker->Queue();
   return promise;
 }
