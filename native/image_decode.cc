@@ -88,10 +88,21 @@ void OnFatal(j_common_ptr info) {
   longjmp(trap->jump, 1);
 }
 
-// Warnings are ignored (real folders hold files with stray bytes that every viewer shows), except
-// "Premature end of JPEG file": a truncated file is a failure, as with sharp's failOn truncated.
+// Most warnings are ignored: real folders hold files with stray bytes between markers, which
+// every viewer shows as they are. Those that mean the pixels themselves are lost are failures:
+// "Premature end of JPEG file" (a truncated file, as with sharp's failOn truncated), and corrupt
+// entropy-coded data (a bad Huffman code, a marker or restart marker where data should be), which
+// the decoder would fill with grey blocks. Only the rows the resize reads are decoded, so damage
+// below them costs nothing and is not seen.
 void OnMessage(j_common_ptr info, int level) {
-  if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) OnFatal(info);
+  if (level >= 0) return;
+  switch (info->err->msg_code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+      OnFatal(info);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -190,6 +190,15 @@ describe('native JPEG decoder', needsBinding, () => {
     assert.deepEqual(pixels.subarray(6 * frame), alone.pixels.subarray(frame));
   });
 
+  it('fails a file whose image data is corrupt, not only one cut short', async () => {
+    // Every 37th byte from 800 on scrambled: the rows the resize reads come out as grey blocks.
+    const scrambled = Buffer.from(fs.readFileSync(files[0]));
+    for (let at = 800; at < scrambled.length - 2; at += 37) scrambled[at] ^= 0x5a;
+    const { results } = await native([scrambled, files[0]], 24);
+    assert.match('error' in results[0] ? results[0].error : 'decoded', /Corrupt JPEG data/);
+    assert.ok(!('error' in results[1]));
+  });
+
   it('gives the same pixels whether or not it may stop below the rows the resize reads', async () => {
     // A byte after the end-of-image marker makes the decoder read every row to the end.
     const good = fs.readFileSync(files[0]);

@@ -46,8 +46,11 @@ export function jpegBinding(): ImageBinding | undefined {
   return imageBinding();
 }
 
-/** Bumped whenever the native path's output would change for the same libjpeg-turbo. */
-const NATIVE_FORMAT = 1;
+/**
+ * Bumped whenever the native path's output would change for the same libjpeg-turbo, which files
+ * it decodes included. 2: corrupt image data fails the file.
+ */
+const NATIVE_FORMAT = 2;
 
 /** The native decoder's version for the cache key, or undefined without the binding. */
 export function jpegDecoderVersion(): string | undefined {
