@@ -13,7 +13,7 @@
  *   npm run bench:data -- [--rounds 3] [--threads N] [--folder DIR]
  * Ends with one line `BENCH {json}` holding every figure.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -163,6 +163,16 @@ async function main() {
   const folder = path.resolve(
     argument('folder', path.join(datasetsRoot(), 'celeba-10k', 'img_align_celeba')),
   );
+  if (!fs.existsSync(folder)) {
+    process.stderr.write(`bench:data: no image folder at ${folder}; set INFOGAN_DATASETS to the ` +
+      'folder holding celeba-10k, or give --folder DIR\n');
+    process.exit(2);
+  }
+  if (spawnSync(PYTHON, ['-c', 'import PIL']).status !== 0) {
+    process.stderr.write(`bench:data: ${PYTHON} cannot import PIL; install Debian's python3-pil ` +
+      '(bash scripts/setup.sh --dev)\n');
+    process.exit(2);
+  }
   const rounds = Number(argument('rounds', '3'));
   const threadsN = Number(argument('threads', String(os.availableParallelism())));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'infogan-bench-data-'));
