@@ -80,7 +80,8 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
   });
 
   it('without --scale_dataset, names the sizes it saw and suggests the flag', async () => {
-    await assert.rejects(loadDataset({ dataset: yale, cacheDir }, testLogger()), (error: Error) => {
+    const log = testLogger();
+    await assert.rejects(loadDataset({ dataset: yale, cacheDir }, log), (error: Error) => {
       assert.ok(error instanceof UserError);
       assert.match(
         error.message,
@@ -89,6 +90,8 @@ describe('Extended Yale B (PGM faces plus the junk a real copy holds)', () => {
       assert.match(error.message, /--scale_dataset 168 192$/);
       return true;
     });
+    // The files already found not to be images are named before the load stops.
+    assert.match(log.lineWith('skipped') ?? '', /not an image/);
   });
 
   it('loads one subject folder at its own size when all its images share it', async () => {

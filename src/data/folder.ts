@@ -277,7 +277,14 @@ async function decodeFolder(
   candidates = applySubset(candidates, options, note);
   const started = performance.now();
   const decoded = await withDecoderSettings(async () => {
-    const size = settings.scale ?? (await commonSize(root, candidates, skipped, threads, log));
+    let size = settings.scale;
+    try {
+      size ??= await commonSize(root, candidates, skipped, threads, log);
+    } catch (error) {
+      // Sizes that differ stop the load: say first what was already found not to be an image.
+      if (skipped.length > 0) note(skippedSummary(skipped, total));
+      throw error;
+    }
     return decodeAll(candidates, size, settings, threads, skipped, log, shouldStop);
   });
   if (skipped.length > 0) note(skippedSummary(skipped, total));
