@@ -44,6 +44,9 @@ describe('decoded-set cache', () => {
     const cold = await load();
     assert.equal(cold.fromCache, false);
     assert.equal(cacheFiles().length, 1);
+    // Where the cache went, and its size: it can take gigabytes for a large folder.
+    const kB = Math.ceil(fs.statSync(cacheFiles()[0]).size / 1024);
+    assert.ok(cold.log.lineWith(`cached the decoded images in ${cacheFiles()[0]} (${kB} kB)`));
     const warm = await load();
     assert.equal(warm.fromCache, true);
     assert.deepEqual(warm.set.pixels, cold.set.pixels);

@@ -249,6 +249,11 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
       fs.closeSync(descriptor);
     }
     fs.renameSync(temporary, file);
+    const bytes = PREFIX_BYTES + header.length + pixels.length;
+    const size = bytes < 2 ** 20
+      ? `${Math.ceil(bytes / 2 ** 10)} kB`
+      : `${Math.round(bytes / 2 ** 20)} MB`;
+    log.info(`cached the decoded images in ${file} (${size}), for the next run`);
   } catch (error) {
     try {
       fs.rmSync(temporary, { force: true });
