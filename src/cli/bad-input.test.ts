@@ -1,7 +1,8 @@
 /**
  * A table of bad inputs, each run through the built `infogan` command as a user would: the
  * command, the exit code it must end with (2 for usage, 1 otherwise; 0 where the input is damaged
- * but recoverable) and the one line it must print on stderr, with no stack trace.
+ * but recoverable) and the one line it must print on stderr (after one warning line for each
+ * other thing found damaged, if any), with no stack trace.
  *
  * `BAD_INPUT_TABLE=1 node dist/src/cli/bad-input.test.js` also prints the table, with the message
  * each command printed, as markdown on stdout.
@@ -28,8 +29,10 @@ interface BadInput {
   command: string[];
   /** 2: usage error; 1: any other error; 0: damaged input recovered from, with a warning. */
   code: 0 | 1 | 2;
-  /** The one line expected on stderr. */
+  /** The one line expected on stderr (the last, after any `warnings`). */
   message: RegExp;
+  /** Warnings expected before it, one line each, for input damaged in more than one way. */
+  warnings?: RegExp[];
 }
 
 /** Flags that make a run on a bad image folder fail or succeed within a second or two. */
@@ -221,7 +224,19 @@ const ROWS: BadInput[] = [
     code: 1, message: /^infogan: no usable checkpoint in \S+: step-000000004\.safetensors missing$/ },
   { what: 'damaged manifest, newest checkpoint truncated (falls back)',
     command: ['sample', '--run', '$RUN/manifest', '--out', '$RUN/s.png'], code: 0,
-    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(\S+: header length \d+ exceeds the file; truncated or not safetensors\); falling back to the previous one$/ },
+    warnings: [/^warning: \S+manifest\/checkpoints\/manifest\.json is damaged \(not valid JSON\); checking each checkpoint by its own checksum instead$/],
+    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(checksum mismatch\); falling back to the previous one$/ },
+  { what: 'garbage manifest, newest checkpoint overwritten in the middle (falls back)',
+    command: ['sample', '--run', '$RUN/manifest-flip', '--out', '$RUN/s.png'], code: 0,
+    warnings: [/^warning: \S+manifest-flip\/checkpoints\/manifest\.json is damaged \(not valid JSON\); checking each checkpoint by its own checksum instead$/],
+    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(checksum mismatch\); falling back to the previous one$/ },
+  { what: 'resume: garbage manifest, newest checkpoint overwritten in the middle (falls back)',
+    command: ['train', '--resume', '$RUN/resume-flip'], code: 0,
+    warnings: [/^warning: \S+resume-flip\/checkpoints\/manifest\.json is damaged \(not valid JSON\); checking each checkpoint by its own checksum instead$/],
+    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(checksum mismatch\); falling back to the previous one$/ },
+  { what: 'garbage manifest, every checkpoint overwritten in the middle',
+    command: ['sample', '--run', '$RUN/all-flipped', '--out', '$RUN/s.png'], code: 1,
+    message: /^infogan: no usable checkpoint in \S+: step-000000008\.safetensors checksum mismatch; step-000000004\.safetensors checksum mismatch; and \S+manifest\.json is damaged \(not valid JSON\)$/ },
   { what: 'sample: run folder without config.json',
     command: ['sample', '--run', '$RUN/no-config', '--out', '$RUN/s.png'], code: 2,
     message: /^infogan: --run \S+no-config: no config\.json there; expected a run folder written by infogan train$/ },
@@ -355,6 +370,15 @@ async function writeRunFixtures(): Promise<void> {
     path.join(dir, 'checkpoints', `step-${String(iteration).padStart(9, '0')}.safetensors`);
   const truncate = (file: string) =>
     fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 1000));
+  // As the user trial did: 1 MB of 0xff in the middle (half of a smaller file), manifest garbage.
+  const flip = (file: string) => {
+    const bytes = fs.readFileSync(file);
+    const length = Math.min(1 << 20, bytes.length >> 1);
+    fs.writeFileSync(file, bytes.fill(0xff, (bytes.length - length) >> 1,
+      ((bytes.length - length) >> 1) + length));
+  };
+  const garbageManifest = (dir: string) =>
+    fs.writeFileSync(path.join(dir, 'checkpoints', 'manifest.json'), 'garbage\n');
   const editConfig = (dir: string, edit: (text: string) => string) => {
     const file = path.join(dir, 'config.json');
     fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
@@ -382,6 +406,17 @@ async function writeRunFixtures(): Promise<void> {
   copy('manifest', (dir) => {
     fs.writeFileSync(path.join(dir, 'checkpoints', 'manifest.json'), '{"format": "infogan-chec');
     truncate(checkpoint(dir, 8));
+  });
+  for (const name of ['manifest-flip', 'resume-flip']) {
+    copy(name, (dir) => {
+      garbageManifest(dir);
+      flip(checkpoint(dir, 8));
+    });
+  }
+  copy('all-flipped', (dir) => {
+    garbageManifest(dir);
+    flip(checkpoint(dir, 4));
+    flip(checkpoint(dir, 8));
   });
   copy('no-config', (dir) => fs.rmSync(path.join(dir, 'config.json')));
   copy('bad-json', (dir) => editConfig(dir, (text) => text.slice(0, 40)));
@@ -423,10 +458,12 @@ describe(`${ROWS.length} bad inputs: the exit code and one line, no stack trace`
       const { result } = outcomes[i];
       const stderr = lines(result.stderr);
       const shown = `${expand(row.command).join(' ')}\n${result.stderr}`;
+      const expected = [...row.warnings ?? [], row.message];
       assert.equal(result.code, row.code, shown);
-      assert.equal(stderr.length, 1, `expected one line on stderr: ${shown}`);
+      assert.equal(stderr.length, expected.length,
+        `expected ${expected.length} line(s) on stderr: ${shown}`);
       assert.doesNotMatch(result.stderr, /^\s+at /m, shown);
-      assert.match(stderr[0], row.message);
+      expected.forEach((pattern, n) => assert.match(stderr[n], pattern));
     });
   });
 

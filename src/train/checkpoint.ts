@@ -3,8 +3,9 @@
  * optimisers' moments, and the random stream; the counters and config ride in its metadata.
  *
  * Layout: <run>/checkpoints/step-<iteration>.safetensors and manifest.json listing each file with
- * its SHA-256. Files and manifest are written atomically; loading verifies the checksum and falls
- * back to the previous good checkpoint with one warning.
+ * its SHA-256. Each file also carries its own SHA-256 in its metadata, so that a damaged or missing
+ * manifest never means trusting a file unchecked. Files and manifest are written atomically;
+ * loading verifies the checksum and falls back to the previous good checkpoint with one warning.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -54,6 +55,41 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * A checkpoint's own checksum sits in its metadata as `"sha256":"<64 hex digits>"`: the SHA-256 of
+ * the whole file with those digits written as zeros. It covers the header (counters, config) as
+ * well as the tensors, and needs nothing outside the file to check.
+ */
+const OWN_CHECKSUM_KEY = '"sha256":"';
+const UNSEALED = '0'.repeat(64);
+
+/** Where the own checksum's digits start in the header; -1 when the file has none (older runs). */
+function ownChecksumOffset(bytes: Buffer): number {
+  if (bytes.length < 8) return -1;
+  const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
+  const at = bytes.subarray(0, Math.min(headerEnd, bytes.length)).indexOf(OWN_CHECKSUM_KEY, 8);
+  return at < 0 ? -1 : at + OWN_CHECKSUM_KEY.length;
+}
+
+/** Writes the own checksum of freshly encoded checkpoint bytes in place of its zeros. */
+function sealChecksum(bytes: Buffer): void {
+  const at = ownChecksumOffset(bytes);
+  if (at < 0 || bytes.toString('latin1', at, at + 64) !== UNSEALED) {
+    throw new Error('checkpoint: no room for its checksum in the encoded header');
+  }
+  bytes.write(sha256(bytes), at, 'latin1');
+}
+
+/** Whether the file matches its own checksum; undefined when it carries none. */
+function matchesOwnChecksum(bytes: Buffer): boolean | undefined {
+  const at = ownChecksumOffset(bytes);
+  if (at < 0) return undefined;
+  const recorded = bytes.toString('latin1', at, at + 64);
+  const actual = createHash('sha256').update(bytes.subarray(0, at)).update(UNSEALED)
+    .update(bytes.subarray(at + 64)).digest('hex');
+  return recorded === actual;
+}
+
 /** Every tensor of the training state by name, plus its metadata. */
 function collect(state: TrainingState, config: unknown): { tensors: Map<string, Tensor>;
   metadata: Record<string, string>; temporaries: Tensor[] } {
@@ -69,6 +105,8 @@ function collect(state: TrainingState, config: unknown): { tensors: Map<string, 
   const rngState = tensor(state.rng.getState(), undefined, 'uint8');
   tensors.set('rng.state', rngState);
   const metadata = {
+    // First, so that it sits at the front of the header; sealChecksum fills it in.
+    sha256: UNSEALED,
     format: CHECKPOINT_FORMAT,
     progress: JSON.stringify(state.progress),
     optimizers: JSON.stringify({
@@ -93,10 +131,14 @@ export function saveCheckpoint(runDir: string, state: TrainingState, config: unk
   } finally {
     for (const t of temporaries) t.dispose();
   }
+  sealChecksum(bytes);
   const name = `step-${String(state.progress.iteration).padStart(9, '0')}.safetensors`;
   writeFileAtomic(path.join(folder, name), bytes);
-  const manifest = readManifest(folder);
-  const entries = manifest.checkpoints.filter((e) => e.file !== name);
+  const { manifest, rebuilt } = readManifest(folder);
+  const others = manifest.checkpoints.filter((e) => e.file !== name);
+  // Rebuilt from the folder, the list keeps only files that pass their own checksums, so that a
+  // damaged one neither counts among the newest kept nor gets listed as good.
+  const entries = rebuilt ? verifiedEntries(folder, others) : others;
   entries.push({ file: name, iteration: state.progress.iteration, sha256: sha256(bytes),
     bytes: bytes.length });
   entries.sort((a, b) => a.iteration - b.iteration);
@@ -107,6 +149,24 @@ export function saveCheckpoint(runDir: string, state: TrainingState, config: unk
     fs.rmSync(path.join(folder, old.file), { force: true });
   }
   return path.join(folder, name);
+}
+
+/**
+ * Scanned entries whose files pass their own checksums, with the whole file's SHA-256 filled in;
+ * files from before checksums were embedded stay listed without one.
+ */
+function verifiedEntries(folder: string, scanned: ManifestEntry[]): ManifestEntry[] {
+  return scanned.flatMap((entry) => {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.join(folder, entry.file));
+    } catch {
+      return [];
+    }
+    const own = matchesOwnChecksum(bytes);
+    if (own === false) return [];
+    return [own ? { ...entry, sha256: sha256(bytes), bytes: bytes.length } : entry];
+  });
 }
 
 /** Removes temporary files of writes that a killed run left half done (their writer is gone). */
@@ -131,26 +191,66 @@ function processAlive(pid: number): boolean {
 /** The newest checkpoint file the run's manifest (or folder) lists; undefined when none yet. */
 export function newestCheckpoint(runDir: string): string | undefined {
   const folder = checkpointFolder(runDir);
-  const newest = readManifest(folder).checkpoints.at(-1);
+  const newest = readManifest(folder).manifest.checkpoints.at(-1);
   return newest && path.join(folder, newest.file);
 }
 
-function readManifest(folder: string): Manifest {
+/**
+ * The folder's manifest; when it is missing or damaged, one rebuilt from the files present (with
+ * no checksums listed) and, if it was damaged, what is wrong with it.
+ */
+function readManifest(folder: string): { manifest: Manifest; rebuilt: boolean; damage?: string } {
   const file = path.join(folder, 'manifest.json');
+  let text: string;
   try {
-    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-    if (manifest.format === CHECKPOINT_FORMAT && Array.isArray(manifest.checkpoints)) return manifest;
-  } catch {
-    // Missing or damaged: rebuilt from the files themselves below.
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    // None yet is normal: a run killed between its first checkpoint and manifest leaves none.
+    const code = (error as NodeJS.ErrnoException).code;
+    return rebuiltManifest(folder, code === 'ENOENT' ? undefined :
+      `unreadable: ${code ?? (error as Error).message}`);
   }
-  return { format: CHECKPOINT_FORMAT, checkpoints: scanFolder(folder) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return rebuiltManifest(folder, 'not valid JSON');
+  }
+  const damage = manifestProblem(parsed);
+  if (damage) return rebuiltManifest(folder, damage);
+  return { manifest: parsed as Manifest, rebuilt: false };
 }
 
-/** Checkpoint files present in the folder, without checksums (these get verified by parsing). */
+function rebuiltManifest(folder: string, damage: string | undefined):
+  { manifest: Manifest; rebuilt: true; damage?: string } {
+  return { manifest: { format: CHECKPOINT_FORMAT, checkpoints: scanFolder(folder) }, rebuilt: true,
+    damage };
+}
+
+/** What is wrong with a parsed manifest, field by field; '' when nothing is. */
+function manifestProblem(value: unknown): string {
+  const manifest = value as Partial<Manifest> | null;
+  if (manifest === null || typeof manifest !== 'object') return 'not a JSON object';
+  if (manifest.format !== CHECKPOINT_FORMAT) {
+    return `format ${JSON.stringify(manifest.format) ?? 'missing'}, expected ${CHECKPOINT_FORMAT}`;
+  }
+  if (!Array.isArray(manifest.checkpoints)) return 'no checkpoints list';
+  // A listed name outside the folder's own pattern could point anywhere: the list is not used.
+  const bad = manifest.checkpoints.findIndex((e: Partial<ManifestEntry> | null) =>
+    e === null || typeof e !== 'object' || typeof e.file !== 'string' ||
+    !CHECKPOINT_NAME.test(e.file) || !Number.isSafeInteger(e.iteration) ||
+    typeof e.sha256 !== 'string');
+  return bad < 0 ? '' : `checkpoint entry ${bad + 1} lacks a step-*.safetensors file, ` +
+    'iteration or sha256';
+}
+
+const CHECKPOINT_NAME = /^step-(\d+)\.safetensors$/;
+
+/** Checkpoint files present in the folder, without checksums (each is checked by its own). */
 function scanFolder(folder: string): ManifestEntry[] {
   if (!fs.existsSync(folder)) return [];
   return fs.readdirSync(folder)
-    .map((file) => /^step-(\d+)\.safetensors$/.exec(file))
+    .map((file) => CHECKPOINT_NAME.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ file: m[0], iteration: Number(m[1]), sha256: '', bytes: -1 }))
     .sort((a, b) => a.iteration - b.iteration);
@@ -167,11 +267,13 @@ export interface LoadedCheckpoint {
 
 /**
  * Reads the newest checkpoint that verifies (or the one at `iteration`), warning once for each
- * damaged one skipped. Throws UserError when none is usable.
+ * damaged one skipped, once for a damaged manifest, and once for a checkpoint used unchecked
+ * (an older one that nothing can verify). Throws UserError when none is usable.
  */
 export function loadCheckpoint(runDir: string, log: Logger, iteration?: number): LoadedCheckpoint {
   const folder = checkpointFolder(runDir);
-  const listed = readManifest(folder).checkpoints;
+  const { manifest, damage } = readManifest(folder);
+  const listed = manifest.checkpoints;
   const candidates = listed.filter((e) => iteration === undefined || e.iteration === iteration)
     .reverse();
   if (candidates.length === 0) {
@@ -183,14 +285,20 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
         `; it has ${have.length > 6 ? `${have.slice(0, 3).join(', ')}, ..., ` +
           have.slice(-2).join(', ') : have.join(', ')}`), iteration === undefined ? 1 : 2);
   }
+  const damaged = damage && `${path.join(folder, 'manifest.json')} is damaged (${damage})`;
   const unusable: { file: string; reason: string }[] = [];
   for (const entry of candidates) {
     const file = path.join(folder, entry.file);
     try {
-      const checkpoint = readCheckpointFile(file, entry.sha256);
+      const { checkpoint, verified } = readCheckpointFile(file, entry.sha256);
+      if (damaged) log.warn(`${damaged}; checking each checkpoint by its own checksum instead`);
       for (const skipped of unusable) {
         log.warn(`checkpoint ${skipped.file} is unusable (${skipped.reason}); ` +
           'falling back to the previous one');
+      }
+      if (!verified) {
+        log.warn(`checkpoint ${file} cannot be verified (it carries no checksum and ` +
+          'manifest.json lists none); using it unchecked');
       }
       return checkpoint;
     } catch (error) {
@@ -200,24 +308,32 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
   }
   // Warnings would promise a fallback that does not exist: one error names every problem.
   const reasons = unusable.map((u) => `${path.basename(u.file)} ${u.reason}`).join('; ');
-  throw new UserError(`no usable checkpoint in ${folder}: ${reasons}`);
+  throw new UserError(`no usable checkpoint in ${folder}: ${reasons}` +
+    (damaged ? `; and ${damaged}` : ''));
 }
 
-function readCheckpointFile(file: string, expectedSha: string): LoadedCheckpoint {
+/**
+ * Reads and checks one checkpoint file: against the manifest's checksum when it lists one, else
+ * against the file's own; `verified` is false only for a file that has neither (older runs).
+ */
+function readCheckpointFile(file: string, expectedSha: string):
+  { checkpoint: LoadedCheckpoint; verified: boolean } {
   const bytes = fs.readFileSync(file);
-  if (expectedSha && sha256(bytes) !== expectedSha) throw new Error('checksum mismatch');
+  const verified = expectedSha ? sha256(bytes) === expectedSha : matchesOwnChecksum(bytes);
+  if (verified === false) throw new Error('checksum mismatch');
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   try {
     if (metadata.format !== CHECKPOINT_FORMAT) {
       throw new Error(`format ${metadata.format ?? 'missing'}, expected ${CHECKPOINT_FORMAT}`);
     }
-    return {
+    const checkpoint = {
       file,
       tensors,
       progress: JSON.parse(metadata.progress) as Progress,
       config: JSON.parse(metadata.config) as unknown,
       optimizers: JSON.parse(metadata.optimizers) as LoadedCheckpoint['optimizers'],
     };
+    return { checkpoint, verified: verified === true };
   } catch (error) {
     for (const t of tensors.values()) t.dispose();
     throw error;
