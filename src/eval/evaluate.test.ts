@@ -8,6 +8,7 @@ import { main } from '../cli/main';
 import { DEFAULT_EVALUATE_CONFIG, type EvaluateConfig } from '../config/evaluate';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
 import { loadDataset } from '../data';
+import { datasetsRoot } from '../data/testing';
 import { parseSpec } from '../model/spec';
 import { readEventFile } from '../tensorboard/reader.test-util';
 import { memory } from '../torch';
@@ -19,7 +20,7 @@ import { evaluate, type Evaluation } from './evaluate';
 import { matchedAccuracy } from './metrics';
 import { categoricalAccuracy } from './predict';
 
-const DATASETS = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets');
+const DATASETS = datasetsRoot();
 const MNIST_DIR = path.join(DATASETS, 'mnist');
 const CELEBA_DIR = path.join(DATASETS, 'celeba-10k', 'img_align_celeba');
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'infogan-evaluate-test-'));

@@ -6,13 +6,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../config/train';
+import { dataset } from '../data/testing';
 import { saveCheckpoint } from '../train/checkpoint';
 import { modelRecord } from '../train/run';
 import { createTrainingState, serializableConfig, train } from '../train/trainer';
 import { MemoryLogger } from '../util/log';
 
-export const MNIST_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets',
-  'mnist');
+export const MNIST_DIR = dataset('mnist');
 
 function runConfig(out: string, overrides: Partial<TrainConfig>): TrainConfig {
   return {

@@ -15,7 +15,7 @@ import { loadCheckpoint, restoreTrainingState, saveCheckpoint } from './checkpoi
 import { trainStep, type StepLosses } from './step';
 import { createTrainingState, train } from './trainer';
 
-const MNIST_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'datasets', 'mnist');
+const MNIST_DIR = dataset('mnist');
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'infogan-train-test-'));
 after(() => fs.rmSync(temp, { recursive: true, force: true }));
 
