@@ -286,11 +286,20 @@ describe('parseTrainArgs errors', () => {
     [['--labeled_lambda', '-1'], '--labeled_lambda must be >= 0, got -1'],
     [['--labeled', '100', '--categorical_cardinality'], /^--labeled 100 ties the first categorical code/],
     [['--labeled', '100', '--noinfogan'], /^--labeled 100 ties the first categorical code/],
+    [
+      ['--categorical_cardinality', '10', '100000'],
+      /^--categorical_cardinality 100000: at most 10000 values a code .*e\.g\. 10 10 10$/,
+    ],
   ];
 
   for (const [argv, expected] of cases) {
     it(`refuses ${argv.join(' ')}`, () => assertUsageError(() => parseTrainArgs(argv), expected));
   }
+
+  it('allows a categorical code of up to 10000 values', () => {
+    const config = train(['--categorical_cardinality', '1000', '10000']);
+    assert.deepEqual(config.categoricalCardinality, [1000, 10000]);
+  });
 
   it('allows a GAN without codes and an InfoGAN without style noise', () => {
     const gan = train(['--noinfogan', '--categorical_cardinality', '--num_continuous', '0']);

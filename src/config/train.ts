@@ -200,6 +200,15 @@ const SEED_MAX = 2 ** 32 - 1;
 /** Keeps a mistyped --scale_dataset (100000) from an allocation of hundreds of GB. */
 const MAX_SCALE_SIDE = 16384;
 
+/**
+ * Values of one categorical code. Q learns a code by telling its values apart in generated
+ * images, drawn --batch_size at a time: at 10,000 values (ten times ImageNet's classes) each value
+ * is drawn once in about 150 batches of 64, and each adds an input column to the generator's
+ * first layer (1,024 weights by default) and an output to Q. A larger code cannot be learnt in
+ * any run we know of and is taken for a typo (100000 for 10 10 10, say).
+ */
+export const MAX_CATEGORICAL_VALUES = 10000;
+
 type TrainFlag = FlagDef<TrainConfig>;
 
 const DATA_FLAGS: TrainFlag[] = [
@@ -650,6 +659,12 @@ export function validateTrainConfig(config: TrainConfig): void {
   }
   if (!config.infogan && config.styleSize === 0) {
     usageError("--noinfogan needs --style_size >= 1: style noise is the generator's only input");
+  }
+  const tooLarge = config.categoricalCardinality.find((k) => k > MAX_CATEGORICAL_VALUES);
+  if (config.infogan && tooLarge !== undefined) {
+    usageError(`--categorical_cardinality ${tooLarge}: at most ${MAX_CATEGORICAL_VALUES} values ` +
+      'a code (Q could not learn to tell more apart); for several codes give several numbers, ' +
+      'e.g. 10 10 10');
   }
   const scale = config.scale;
   if (scale && Math.max(scale.width, scale.height) > MAX_SCALE_SIDE) {

@@ -131,15 +131,23 @@ export class InfoGAN {
   /** Draws `batch` latent vectors from the priors. */
   sampleLatent(batch: number, generator?: Generator): LatentBatch {
     return tidy(() => {
-      const parts: Tensor[] = [];
+      const { style, categorical, continuous } = this.sampleCodes(batch, generator);
+      return { latent: this.latentFrom(style, categorical, continuous), categorical, continuous };
+    });
+  }
+
+  /**
+   * Draws `batch` codes from the priors, as sampleLatent does but without the one-hot latent,
+   * whose size grows with the categorical codes' values (a grid assembles it a row at a time).
+   */
+  sampleCodes(batch: number, generator?: Generator): Omit<LatentBatch, 'latent'> &
+    { style: Tensor | null } {
+    return tidy(() => {
       const style = this.sampleStyle(batch, generator);
-      if (style) parts.push(style);
       const categorical = this.categorical.map((k) => randint(k, [batch], generator));
-      for (const [i, codes] of categorical.entries()) parts.push(oneHot(codes, this.categorical[i]));
       const continuous = this.numContinuous > 0
         ? rand([batch, this.numContinuous], generator).mul(2).sub(1) : null;
-      if (continuous) parts.push(continuous);
-      return { latent: cat(parts, 1), categorical, continuous };
+      return { style, categorical, continuous };
     });
   }
 

@@ -2,12 +2,13 @@
  * Latent traversals: pictures of what each code does, drawn from FIXED noise so that grids from
  * different iterations (and runs with the same seed) compare.
  *
- * - categorical code i: one row per category, one column per fixed noise sample;
+ * - categorical code i: one row per category (the first MAX_CATEGORY_ROWS of a larger code), one
+ *   column per fixed noise sample;
  * - continuous code j: one row per fixed noise sample, the code swept over a range in columns
  *   (by default linspace(-2, 2, 10), past the training range [-1, 1]).
  * Every other code stays at its fixed value for that row or column (continuous codes at 0).
  */
-import { Generator, Tensor, full, linspace, noGrad, randint, tidy, tensor } from '../torch';
+import { Generator, Tensor, full, noGrad, randint, tidy, tensor } from '../torch';
 import type { InfoGAN } from '../model/infogan';
 import { encodePng } from '../util/png';
 
@@ -32,6 +33,25 @@ export interface TraversalOptions {
   steps?: number;
 }
 
+/**
+ * Rows of a categorical grid: a code with more values shows its first ones. As `infogan sample`'s
+ * limit of images a side, it keeps one picture legible, and keeps a plot of a large code (a
+ * 10,000-way one, say) from generating every value for every sample at each --plot_every.
+ */
+export const MAX_CATEGORY_ROWS = 256;
+
+/** Values of categorical code `index` that its grid shows, one per row: the first ones. */
+export function categoryRows(model: InfoGAN, index: number): number {
+  return Math.min(model.categorical[index], MAX_CATEGORY_ROWS);
+}
+
+/** A line per categorical code whose grids show only some of its values, for the log. */
+export function partialGridLines(model: InfoGAN): string[] {
+  return model.categorical.flatMap((k, i) => k <= MAX_CATEGORY_ROWS ? [] :
+    [`categorical code ${i} has ${k} values; its traversal grids show the first ` +
+      `${MAX_CATEGORY_ROWS}, one a row`]);
+}
+
 /** The fixed parts of a traversal: style noise and categorical codes per sample. */
 interface FixedNoise {
   style: Tensor | null;
@@ -54,20 +74,16 @@ export function traversalGrids(model: InfoGAN, options: TraversalOptions): Grid[
   return grids;
 }
 
-/** Rows = categories of code `index`, columns = fixed noise samples. */
+/** Rows = categories of code `index` (see categoryRows), columns = fixed noise samples. */
 export function categoricalGrid(model: InfoGAN, index: number, options: TraversalOptions): Grid {
   const samples = options.samples ?? 10;
-  const rows = model.categorical[index];
+  const rows = categoryRows(model, index);
   return render(model, `categorical_${index}`, rows, samples, () => {
     const fixed = fixedNoise(model, samples, options.seed);
-    const repeatRows = (t: Tensor) => t.repeat(t.shape.length === 1 ? [rows] : [rows, 1]);
-    const style = fixed.style ? repeatRows(fixed.style) : null;
-    const categorical = fixed.categorical.map((codes, i) => i === index
-      ? tensor(BigInt64Array.from({ length: rows * samples }, (_, n) => BigInt(Math.floor(n / samples))),
-        [rows * samples])
-      : repeatRows(codes));
-    const continuous = model.numContinuous > 0 ? full([rows * samples, model.numContinuous], 0) : null;
-    return model.latentFrom(style, categorical, continuous);
+    const continuous = model.numContinuous > 0 ? full([samples, model.numContinuous], 0) : null;
+    // Row r: every fixed sample with code `index` set to r.
+    return (row) => model.latentFrom(fixed.style, fixed.categorical.map((codes, i) =>
+      i === index ? full([samples], row, 'int64') : codes), continuous);
   });
 }
 
@@ -78,18 +94,18 @@ export function continuousGrid(model: InfoGAN, index: number, options: Traversal
   const [low, high] = options.range ?? [-2, 2];
   return render(model, `continuous_${index}`, rows, steps, () => {
     const fixed = fixedNoise(model, rows, options.seed);
-    // Row r, column c -> example r * steps + c: each fixed sample repeated across the sweep.
-    const order = tensor(BigInt64Array.from({ length: rows * steps }, (_, n) =>
-      BigInt(Math.floor(n / steps))), [rows * steps]);
-    const style = fixed.style ? fixed.style.indexSelect(0, order) : null;
-    const categorical = fixed.categorical.map((codes) => codes.indexSelect(0, order));
-    const values = Float32Array.from({ length: rows * steps * model.numContinuous }, (_, n) => {
-      const example = Math.floor(n / model.numContinuous);
+    const values = Float32Array.from({ length: steps * model.numContinuous }, (_, n) => {
+      const step = Math.floor(n / model.numContinuous);
       const code = n % model.numContinuous;
-      return code === index ? low + ((high - low) * (example % steps)) / Math.max(1, steps - 1) : 0;
+      return code === index ? low + ((high - low) * step) / Math.max(1, steps - 1) : 0;
     });
-    const continuous = tensor(values, [rows * steps, model.numContinuous]);
-    return model.latentFrom(style, categorical, continuous);
+    const continuous = tensor(values, [steps, model.numContinuous]);
+    // Row r: fixed sample r repeated across the sweep.
+    return (row) => {
+      const order = full([steps], row, 'int64');
+      return model.latentFrom(fixed.style ? fixed.style.indexSelect(0, order) : null,
+        fixed.categorical.map((codes) => codes.indexSelect(0, order)), continuous);
+    };
   });
 }
 
@@ -97,20 +113,39 @@ export function continuousGrid(model: InfoGAN, index: number, options: Traversal
 export function randomGrid(model: InfoGAN, rows: number, columns: number, seed: number,
   count = rows * columns): Grid {
   return render(model, 'samples', rows, columns, () => {
-    const codes = model.sampleLatent(count, new Generator(seed));
-    return codes.latent;
-  });
+    const codes = model.sampleCodes(count, new Generator(seed));
+    // The last row may be short: tiles past `count` stay white.
+    return (row) => {
+      const length = Math.min(columns, count - row * columns);
+      const take = (t: Tensor) => t.narrow(0, row * columns, length);
+      return model.latentFrom(codes.style && take(codes.style), codes.categorical.map(take),
+        codes.continuous && take(codes.continuous));
+    };
+  }, count);
 }
 
-/** Generates the latents row by row in evaluation mode and tiles them with 1-pixel gaps. */
+/**
+ * Generates `count` images (by default the whole grid) row by row in evaluation mode, so that
+ * memory grows with one row's latents (columns x latent size), not the grid's, and tiles them
+ * with 1-pixel gaps. `prepare` draws the fixed noise and returns each row's latents
+ * [columns, latentSize].
+ */
 function render(model: InfoGAN, name: string, rows: number, columns: number,
-  makeLatent: () => Tensor): Grid {
+  prepare: () => (row: number) => Tensor, count = rows * columns): Grid {
   const wasTraining = model.generator.isTraining;
+  const { height, width, channels } = model.image;
   model.generator.eval();
   try {
-    const images = tidy(() => noGrad(() => model.generate(makeLatent())).toFloat32Array());
-    return tile(name, images, rows, columns, model.image.height, model.image.width,
-      model.image.channels as 1 | 3);
+    const imageSize = channels * height * width;
+    const images = new Float32Array(count * imageSize);
+    tidy(() => noGrad(() => {
+      const latentOf = prepare();
+      for (let row = 0; row * columns < count; row++) {
+        tidy(() => images.set(model.generate(latentOf(row)).toFloat32Array(),
+          row * columns * imageSize));
+      }
+    }));
+    return tile(name, images, rows, columns, height, width, channels as 1 | 3);
   } finally {
     model.generator.train(wasTraining);
   }

@@ -6,7 +6,7 @@ import { formatCodeRef, gridRows, traversalOutputPath, type CodeRef, type Sample
 import { noGrad, setThreads } from '../torch';
 import { UserError, type Logger } from '../util/log';
 import { writeOutputFile } from '../util/atomic';
-import { categoricalGrid, continuousGrid, randomGrid, type Grid } from './grids';
+import { categoricalGrid, continuousGrid, partialGridLines, randomGrid, type Grid } from './grids';
 import { loadTrainedModel } from './run';
 import type { InfoGAN } from '../model/infogan';
 
@@ -15,6 +15,9 @@ export function sample(config: SampleConfig, log: Logger): string[] {
   setThreads(config.threads, (line) => log.warn(line));
   const { model, iteration } = loadTrainedModel(config.run, log, config.checkpoint);
   try {
+    if (config.mode === 'traversal') {
+      for (const line of partialGridLines(model)) log.info(line);
+    }
     const written: string[] = [];
     for (const [file, grid] of pictures(model, config)) {
       writeOutputFile(file, grid.png, '--out');

@@ -412,6 +412,56 @@ describe('disk trouble outside checkpoints', () => {
   });
 });
 
+describe('a failure while plotting', () => {
+  it('is one warning: the run trains on, checkpoints, and skips the grids after', async () => {
+    const config = smallRun('grid-fails', { checkpointEvery: 1000 });
+    const log = new MemoryLogger();
+    const result = await train(config, log, {
+      afterStep: (iteration, _, state) => {
+        if (iteration !== 3) return;
+        // As a grid too large for memory: libtorch's error, from the generator's forward pass
+        // in evaluation mode, which only the grids use.
+        const generate = state.model.generate.bind(state.model);
+        state.model.generate = (latent) => {
+          if (state.model.generator.isTraining) return generate(latent);
+          throw new Error('[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: ' +
+            "can't allocate memory: you tried to allocate 800000000000 bytes.");
+        };
+      },
+    });
+    assert.equal(result.finished, 'completed');
+    assert.equal(result.iterations, 8);
+    assert.deepEqual(log.warnings, ['traversal grids at iteration 4 failed ([enforce fail at ' +
+      'alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can\'t allocate memory: you tried to ' +
+      'allocate 800000000000 bytes.); training goes on without them']);
+    assert.equal(fs.existsSync(path.join(config.out, 'grids')), false);
+    assert.ok(fs.existsSync(path.join(config.out, 'checkpoints', 'step-000000008.safetensors')));
+  });
+
+  it('at the end of the last epoch comes after its checkpoint', async () => {
+    const config = smallRun('last-grid-fails', { plotEvery: 1000, checkpointEvery: 1000 });
+    const log = new MemoryLogger();
+    let checkpointed = false;
+    const result = await train(config, log, {
+      afterStep: (iteration, _, state) => {
+        if (iteration !== 8) return;
+        const generate = state.model.generate.bind(state.model);
+        state.model.generate = (latent) => {
+          if (state.model.generator.isTraining) return generate(latent);
+          checkpointed = fs.existsSync(
+            path.join(config.out, 'checkpoints', 'step-000000008.safetensors'));
+          throw new Error('out of memory');
+        };
+      },
+    });
+    assert.equal(checkpointed, true, 'the checkpoint is on disk before the grids are drawn');
+    assert.equal(result.checkpoint, path.join(config.out, 'checkpoints',
+      'step-000000008.safetensors'));
+    assert.match(log.warnings.join('\n'),
+      /^traversal grids at iteration 8 failed \(out of memory\)/);
+  });
+});
+
 describe('divergence', () => {
   const poison = (state: ReturnType<typeof createTrainingState>) => {
     const weight = state.model.generator.parameters()[0];

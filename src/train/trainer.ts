@@ -26,7 +26,7 @@ import {
   checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
   type Progress, type TrainingState,
 } from './checkpoint';
-import { traversalGrids } from './grids';
+import { partialGridLines, traversalGrids } from './grids';
 import { CONFIG_FORMAT, modelRecord } from './run';
 import { trainStep, type StepLosses } from './step';
 import { labeledBatches, type LabeledBatches } from './supervision';
@@ -212,6 +212,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
     return stoppedBeforeTraining(log, state.progress.iteration);
   }
   for (const line of state.model.summary) log.info(line);
+  for (const line of partialGridLines(state.model)) log.info(line);
   if (config.augment.length > 0) {
     log.info(`augmentation: the discriminator sees real and generated images through ` +
       `${config.augment.join(', ')}`);
@@ -358,6 +359,9 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
   const batchFloats = new Float32Array(config.batchSize * dataset.channels * dataset.height *
     dataset.width);
   const guard = new DivergenceGuard(config, state, log, resumedFrom);
+  const view = viewRunner(log);
+  const plot = () => view('traversal grids', progress.iteration,
+    () => writeGrids(config, state, events, log));
   let stopped = false;
   setAutocast(config.precision === 'bfloat16');
   try {
@@ -385,8 +389,11 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         logScalars(events, config, progress.iteration, losses, state,
           (totals.steps * config.batchSize) / seconds);
         bar.update(progress.batchInEpoch === 0 ? perEpoch : progress.batchInEpoch);
-        if (progress.iteration % config.plotEvery === 0) writeGrids(config, state, events, log);
-        if (progress.iteration % config.checkpointEvery === 0) guard.checkpoint(false);
+        // The checkpoint first: the grids are only a view of the weights it keeps. A rollback
+        // (NaN weights) moves back to an iteration already plotted.
+        const iteration = progress.iteration;
+        if (iteration % config.checkpointEvery === 0) guard.checkpoint(false);
+        if (iteration % config.plotEvery === 0 && progress.iteration === iteration) plot();
         hooks.afterStep?.(progress.iteration, losses, state);
         await new Promise((resolve) => setImmediate(resolve)); // let signals in
         if (hooks.shouldStop?.()) {
@@ -405,20 +412,24 @@ async function runEpochs(config: TrainConfig, dataset: ImageDataset, state: Trai
         const part = progress.batchInEpoch === 0 ? ''
           : ` (steps to ${progress.batchInEpoch} of ${perEpoch})`;
         log.info(epochLine(summary, config, state, seconds, part));
-        const accuracy = progress.batchInEpoch === 0 ? categoricalAccuracy(state.model, dataset) : null;
-        if (accuracy !== null) {
-          log.info(`epoch ${summary.epoch}: categorical_accuracy ${accuracy.toFixed(2)}`);
-          events.scalar('categorical_accuracy', accuracy, progress.iteration);
+        if (progress.batchInEpoch === 0) {
+          view('categorical accuracy', progress.iteration, () => {
+            const accuracy = categoricalAccuracy(state.model, dataset);
+            if (accuracy === null) return;
+            log.info(`epoch ${summary.epoch}: categorical_accuracy ${accuracy.toFixed(2)}`);
+            events.scalar('categorical_accuracy', accuracy, progress.iteration);
+          });
+          view('Q histograms', progress.iteration, () => logCodeHistograms(events, state, dataset));
         }
-        if (progress.batchInEpoch === 0) logCodeHistograms(events, state, dataset);
         events.flush();
       }
     }
   } finally {
     setAutocast(false);
   }
-  if (progress.iteration % config.plotEvery !== 0) writeGrids(config, state, events, log);
+  // The checkpoint before the last grids, so that a failure in them cannot lose the epoch.
   const checkpoint = guard.checkpoint(true);
+  if (progress.iteration % config.plotEvery !== 0) plot();
   log.info(`${stopped ? 'stopped' : 'finished'} at iteration ${progress.iteration}; ` +
     `checkpoint ${checkpoint}`);
   return { iterations: progress.iteration, finished: stopped ? 'interrupted' : 'completed',
@@ -613,6 +624,27 @@ function tolerateDiskErrors(writer: EventWriter, log: Logger): EventWriter {
       };
     },
   });
+}
+
+/**
+ * Runs the parts of a step or epoch that only picture the run (grids, histograms, the accuracy
+ * scalar), not the training itself: one that fails is one warning and is skipped from then on,
+ * so that it cannot stop the run and cost the steps since the last checkpoint. A second Ctrl-C
+ * still quits.
+ */
+function viewRunner(log: Logger): (what: string, iteration: number, fn: () => void) => void {
+  const failed = new Set<string>();
+  return (what, iteration, fn) => {
+    if (failed.has(what)) return;
+    try {
+      fn();
+    } catch (error) {
+      if (isInterrupted(error)) throw error;
+      failed.add(what);
+      log.warn(`${what} at iteration ${iteration} failed ` +
+        `(${String((error as Error).message).split('\n')[0]}); training goes on without them`);
+    }
+  };
 }
 
 /** Writes every traversal grid as grids/<code>_iter_<iteration>.png and to TensorBoard. */
