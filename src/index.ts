@@ -1,5 +1,5 @@
 /** infogan as a library: what the `infogan` command line is built on. */
-export { train, type TrainResult, type TrainHooks } from './train/trainer';
+export { train, type TrainResult, type TrainHooks, type TrainPlace } from './train/trainer';
 export { sample } from './train/sample';
 export { loadTrainedModel } from './train/run';
 export { InfoGAN, informationLoss } from './model/infogan';

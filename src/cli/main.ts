@@ -57,7 +57,8 @@ async function runTrain(argv: string[]): Promise<number> {
   if (changes.length > 0) log.info(`resuming with changed settings: ${changes.join(', ')}`);
   const stop = installStopHandler();
   try {
-    const result = await train(config, log, { shouldStop: () => stop.requested !== null });
+    const result = await train(config, log, { shouldStop: () => stop.requested !== null },
+      { defaultOut: !parsed.given.has('out') && !config.resume });
     if (stop.requested) return stop.requested === 'SIGINT' ? 130 : 143;
     return result.finished === 'completed' ? 0 : 1;
   } catch (error) {

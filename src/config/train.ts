@@ -5,7 +5,6 @@
  * saved one is compared with the new flags (configDifferences, resumeTrainConfig).
  */
 import * as os from 'node:os';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import {
@@ -621,20 +620,14 @@ export function parseTrainCommandLine(
   // Paths saved in config.json must still work from another folder (evaluate, resume).
   if (config.dataset !== undefined) config.dataset = path.resolve(config.dataset);
   if (config.labels !== undefined) config.labels = path.resolve(config.labels);
-  if (!given.has('out')) config.out = config.resume ?? freshFolder(defaultRunFolder(now));
+  // A default name is only a suggestion: train() claims it, or the next free one, when it starts.
+  if (!given.has('out')) config.out = config.resume ?? defaultRunFolder(now);
   if (!given.has('logdir')) config.logdir = path.join(config.out, 'tensorboard');
   validateTrainConfig(config);
   if (given.has('labeledLambda') && config.labeled === undefined && !config.resume) {
     usageError('--labeled_lambda weighs the --labeled images; give --labeled N too');
   }
   return parsed;
-}
-
-/** `folder`, or `folder-2`, `folder-3`, ... when runs started in the same second hold it. */
-function freshFolder(folder: string): string {
-  let candidate = folder;
-  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${folder}-${n}`;
-  return candidate;
 }
 
 /** `runs/2026-12-04_16-47-14`: local time, sortable, one folder per second. */

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { Adam, Generator, Tensor, decodeSafetensors, encodeSafetensors, tensor } from '../torch';
 import type { InfoGAN } from '../model/infogan';
 import { makeFolder, writeFileAtomic } from '../util/atomic';
+import { processAlive } from '../util/lock';
 import { UserError, type Logger } from '../util/log';
 
 export const CHECKPOINT_FORMAT = 'infogan-checkpoint/1';
@@ -176,15 +177,6 @@ function removeStaleTemporaries(folder: string): void {
     if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
       fs.rmSync(path.join(folder, name), { force: true });
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

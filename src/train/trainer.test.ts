@@ -11,7 +11,9 @@ import { UserError } from '../util/log';
 import { pngInfo } from '../util/png';
 import { readEventFile } from '../tensorboard/reader.test-util';
 import { MemoryLogger } from '../util/log';
-import { loadCheckpoint, restoreTrainingState, saveCheckpoint } from './checkpoint';
+import {
+  loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint, type TrainingState,
+} from './checkpoint';
 import { trainStep, type StepLosses } from './step';
 import { createTrainingState, train } from './trainer';
 
@@ -173,14 +175,15 @@ describe('a refused run', () => {
     try {
       const out = defaultRunFolder(new Date());
       const config = smallRun('unused', { epochs: 1, out, logdir: path.join(out, 'tensorboard') });
-      await assert.rejects(train({ ...config, dataset: noImages }, new MemoryLogger()),
+      const place = { defaultOut: true };
+      await assert.rejects(train({ ...config, dataset: noImages }, new MemoryLogger(), {}, place),
         /no readable images in /);
       assert.deepEqual(fs.readdirSync(home), [], 'refused');
       const stop = { shouldStop: () => true };
-      assert.equal((await train(config, new MemoryLogger(), stop)).iterations, 0);
+      assert.equal((await train(config, new MemoryLogger(), stop, place)).iterations, 0);
       assert.deepEqual(fs.readdirSync(home), [], 'stopped before the first step');
       fs.mkdirSync(path.join(home, 'runs'));
-      await train(config, new MemoryLogger(), stop);
+      await train(config, new MemoryLogger(), stop, place);
       assert.deepEqual([fs.readdirSync(home), fs.readdirSync(path.join(home, 'runs'))],
         [['runs'], []]);
     } finally {
@@ -221,6 +224,65 @@ describe('a refused run', () => {
         watchStopSignals(false);
         process.off('SIGTERM', listener);
       }
+    });
+
+  it('quits at a second stop signal that comes as the final checkpoint is written', async () => {
+    const listener = () => {};
+    process.on('SIGTERM', listener);
+    watchStopSignals(true);
+    try {
+      const config = smallRun('interrupted-final', { checkpointEvery: 3 });
+      const log = new MemoryLogger();
+      let stopAsked = false;
+      // The first stop comes after step 5; the second as the checkpoint of step 5 is gathered.
+      const afterStep = (iteration: number, _: StepLosses, state: TrainingState) => {
+        if (iteration !== 5) return;
+        stopAsked = true;
+        const getState = state.rng.getState.bind(state.rng);
+        state.rng.getState = () => {
+          process.kill(process.pid, 'SIGTERM');
+          process.kill(process.pid, 'SIGTERM');
+          return getState();
+        };
+      };
+      await assert.rejects(train(config, log, { afterStep, shouldStop: () => stopAsked }),
+        (error: unknown) => isInterrupted(error) && error.signal === 'SIGTERM');
+      assert.deepEqual(log.warnings, [`quit; --resume ${config.out} continues from its last ` +
+        'checkpoint']);
+      assert.equal(newestCheckpoint(config.out), path.join(config.out, 'checkpoints',
+        'step-000000003.safetensors'));
+    } finally {
+      watchStopSignals(false);
+      process.off('SIGTERM', listener);
+    }
+  });
+
+  it('claims the next free folder when a run started in the same second took its default one',
+    async () => {
+      const taken = path.join(temp, 'same-second', '2026-12-04_16-47-14');
+      fs.mkdirSync(taken, { recursive: true }); // claimed, but not yet written, by the other run
+      const config = smallRun('unused', { maxImages: 64, out: taken,
+        logdir: path.join(taken, 'tensorboard') });
+      const log = new MemoryLogger();
+      const result = await train(config, log, {}, { defaultOut: true });
+      assert.equal(path.dirname(path.dirname(result.checkpoint)), `${taken}-2`);
+      assert.ok(log.lines.includes(`${taken} is taken by a run started in the same second; ` +
+        `this run writes to ${taken}-2`));
+      assert.deepEqual(fs.readdirSync(taken), [], 'the other run\'s folder is left alone');
+      assert.ok(fs.readdirSync(path.join(`${taken}-2`, 'tensorboard')).length > 0);
+      assert.equal(fs.existsSync(path.join(`${taken}-2`, '.lock')), false, 'unlocked');
+    });
+
+  it('refuses a run folder another run is writing, and frees it when that run ends',
+    async () => {
+      const config = smallRun('in-use', { maxImages: 64 });
+      const first = train(config, new MemoryLogger());
+      await assert.rejects(train({ ...config, resume: config.out }, new MemoryLogger()),
+        new RegExp(`^UserError: --resume ${config.out} is in use by another infogan run ` +
+          `\\(pid ${process.pid}\\); wait for it to end or choose another --resume$`));
+      assert.equal((await first).finished, 'completed');
+      const resumed = await train({ ...config, resume: config.out, epochs: 2 }, new MemoryLogger());
+      assert.equal(resumed.iterations, 4);
     });
 
   it('lists every file the data left out in skipped-files.txt', async () => {

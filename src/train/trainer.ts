@@ -21,6 +21,7 @@ import {
   Adam, Generator, isInterrupted, noGrad, setAutocast, setThreads, tensor, tidy,
 } from '../torch';
 import { makeFolder, missingFolders, writeFileAtomic } from '../util/atomic';
+import { claimNewFolder, lockRunFolder } from '../util/lock';
 import { UserError, formatDuration, printable, type Logger } from '../util/log';
 import {
   checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
@@ -68,13 +69,19 @@ function batchesPerEpoch(dataset: ImageDataset, batchSize: number): number {
   return batches;
 }
 
-/** Fails before any work when the run folder (or --logdir) cannot be written. */
-function prepareRunFolder(out: string, flag = '--out', what = 'the run folder '): void {
+/**
+ * Fails before any work when the run folder (or --logdir) cannot be written. With `claim`, makes
+ * a new folder named `out` or, when that is taken, `out-2`, ...; returns the folder made.
+ */
+function prepareRunFolder(out: string, flag = '--out', what = 'the run folder ', claim = false):
+  string {
   try {
-    makeFolder(out);
-    const probe = path.join(out, `.write-test-${process.pid}`);
+    const folder = claim ? claimNewFolder(out) : out;
+    makeFolder(folder);
+    const probe = path.join(folder, `.write-test-${process.pid}`);
     fs.writeFileSync(probe, 'ok');
     fs.rmSync(probe);
+    return folder;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UserError(`cannot write ${what}${flag} ${out} (${code}); ` +
@@ -99,23 +106,44 @@ export function serializableConfig(config: TrainConfig): Record<string, unknown>
 /** Below this many images the discriminator can memorise the set; the run suggests --augment. */
 const SMALL_SET = 5000;
 
-export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks = {}):
-  Promise<TrainResult> {
+/** Where a run writes: `out` is a default name (`runs/<timestamp>`), not one the user chose. */
+export interface TrainPlace {
+  /** When true and `out` is taken, the run claims `out-2`, `out-3`, ... instead. */
+  defaultOut?: boolean;
+}
+
+export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks = {},
+  place: TrainPlace = {}): Promise<TrainResult> {
   setThreads(config.threads, (line) => log.warn(line));
-  if (!config.resume && fs.existsSync(path.join(config.out, 'config.json'))) {
+  if (!config.resume && !place.defaultOut && fs.existsSync(path.join(config.out, 'config.json'))) {
     throw new UserError(`--out ${config.out} already holds a run; continue it with --resume ` +
       `${config.out}, or choose a new --out`, 2);
   }
   // The folders this run makes, parents such as the default `runs/` included, so that a dropped
   // run leaves none of them behind empty; the log folder's first, as it may be inside the other.
-  const madeForOut = missingFolders(config.out);
+  const madeForOut = missingFolders(place.defaultOut ? path.dirname(config.out) : config.out);
+  const out = prepareRunFolder(config.out, '--out', 'the run folder ', place.defaultOut);
+  if (out !== config.out) {
+    log.info(`${config.out} is taken by a run started in the same second; this run writes ` +
+      `to ${out}`);
+    config = movedTo(config, out);
+  }
+  if (place.defaultOut) madeForOut.unshift(path.resolve(out));
   const newFolder = madeForOut.length > 0;
-  prepareRunFolder(config.out);
   const logdir = config.logdir;
   const madeForLogdir = logdir === undefined ? [] : missingFolders(logdir);
+  let unlock = () => {};
   const dropEmpty = () => {
+    unlock();
     for (const folder of [...madeForLogdir, ...madeForOut]) removeIfEmpty(folder);
   };
+  try {
+    // Two processes writing one folder would mix their checkpoints, config and event files.
+    unlock = lockRunFolder(out, config.resume === out ? '--resume' : '--out');
+  } catch (error) {
+    dropEmpty();
+    throw error;
+  }
   if (logdir !== undefined) {
     try {
       prepareRunFolder(logdir, '--logdir', 'TensorBoard logs to ');
@@ -132,6 +160,7 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
       dropEmpty();
     }
   };
+  process.on('exit', unlock); // also at a second Ctrl-C, which exits at once
   if (newFolder) process.on('exit', dropUnfinished);
   try {
     return await trainIn(config, log, hooks, dropEmpty);
@@ -147,7 +176,16 @@ export async function train(config: TrainConfig, log: Logger, hooks: TrainHooks 
     throw error;
   } finally {
     process.off('exit', dropUnfinished);
+    process.off('exit', unlock);
+    unlock();
   }
+}
+
+/** `config` writing to `out` instead, its TensorBoard logs too unless --logdir put them apart. */
+function movedTo(config: TrainConfig, out: string): TrainConfig {
+  const logdir = config.logdir === path.join(config.out, 'tensorboard')
+    ? path.join(out, 'tensorboard') : config.logdir;
+  return { ...config, out, logdir };
 }
 
 /**
@@ -519,6 +557,9 @@ class DivergenceGuard {
       this.lastCheckpoint = saveCheckpoint(config.out, state, serializableConfig(config),
         config.keepCheckpoints);
     } catch (error) {
+      // A second Ctrl-C as the checkpoint is written quits, as it does anywhere else: train()
+      // says which checkpoint is kept, and the command exits 130 (143).
+      if (isInterrupted(error)) throw error;
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       if (final) {
         throw new UserError(`cannot write the final checkpoint in ${config.out} (${reason}); ` +
@@ -597,6 +638,7 @@ function logScalars(events: EventWriter, config: TrainConfig, iteration: number,
 }
 
 function isDiskError(error: unknown): boolean {
+  if (isInterrupted(error)) return false; // a second Ctrl-C has a code too, and quits
   return typeof (error as NodeJS.ErrnoException)?.code === 'string' || error instanceof UserError;
 }
 
