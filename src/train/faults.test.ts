@@ -46,9 +46,23 @@ function gridIterations(out: string, sinceMs = 0): number[] {
   });
 }
 
-/** The last step a run finished, as far as its files tell: its newest traversal grid. */
-function reachedIteration(out: string): number {
-  return Math.max(0, ...gridIterations(out));
+/**
+ * Iterations of the checkpoint files written (since `sinceMs`). A step's checkpoint is written
+ * before its grid, so a run killed between the two has finished a step no grid shows.
+ */
+function checkpointIterations(out: string, sinceMs = 0): number[] {
+  const folder = path.join(out, 'checkpoints');
+  if (!fs.existsSync(folder)) return [];
+  return fs.readdirSync(folder).flatMap((name) => {
+    const match = /^step-(\d+)\.safetensors$/.exec(name);
+    const fresh = match && fs.statSync(path.join(folder, name)).mtimeMs >= sinceMs;
+    return fresh ? [Number(match[1])] : [];
+  });
+}
+
+/** The last step a run finished, as far as its files tell: its newest grid or checkpoint. */
+function reachedIteration(out: string, sinceMs = 0): number {
+  return Math.max(0, ...gridIterations(out, sinceMs), ...checkpointIterations(out, sinceMs));
 }
 
 /** The newest checkpoint the manifest lists (what a resume loads), or 0. */
@@ -166,8 +180,8 @@ async function attempt(out: string, args: string[], plan?: KillPlan): Promise<At
   ];
   try {
     const result = await running.done;
-    // Grids of this run only: an earlier run of the chain may have got further.
-    const reached = Math.max(from, ...gridIterations(out, startedMs));
+    // Files of this run only: an earlier run of the chain may have got further.
+    const reached = Math.max(from, reachedIteration(out, startedMs));
     const mine = `.tmp-${running.child.pid}`;
     const leftovers = tempFiles(checkpoints).filter((f) => f.endsWith(mine));
     return { plan, result, from, reached, leftovers };
