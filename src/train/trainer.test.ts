@@ -295,14 +295,16 @@ describe('a refused run', () => {
     fs.writeFileSync(path.join(images, 'notes.txt'), 'not a face');
     fs.writeFileSync(path.join(images, 'empty.jpg'), '');
     fs.writeFileSync(path.join(images, 'line\nbreak.txt'), 'a name with a newline');
+    fs.writeFileSync(path.join(images, 'tab\there\\.txt'), 'a tab and a backslash');
     const config = smallRun('skipped-list', { dataset: images, scale: { width: 28, height: 28 },
       forceGrayscale: true, maxImages: undefined, batchSize: 8 });
     const log = new MemoryLogger();
     await train(config, log);
     const list = path.join(config.out, 'skipped-files.txt');
     assert.equal(fs.readFileSync(list, 'utf8'),
-      'empty.jpg\tempty\nline\\nbreak.txt\tnot an image\nnotes.txt\tnot an image\n');
-    assert.ok(log.lines.includes(`the 3 files and folders left out are listed in ${list}`));
+      'empty.jpg\tempty\nline\\nbreak.txt\tnot an image\nnotes.txt\tnot an image\n' +
+      'tab\\there\\\\.txt\tnot an image\n');
+    assert.ok(log.lines.includes(`the 4 files and folders left out are listed in ${list}`));
   });
 
   it('stops decoding an image folder at a Ctrl-C instead of decoding the rest', async () => {

@@ -199,9 +199,18 @@ function writeSkippedList(out: string, dataset: ImageDataset, log: Logger): void
     fs.rmSync(file, { force: true }); // from an earlier resume, when the folder held more
     return;
   }
-  const lines = skipped.map((s) => `${printable(s.relative)}\t${printable(s.why)}\n`);
+  const lines = skipped.map((s) => `${field(s.relative)}\t${field(s.why)}\n`);
   writeFileAtomic(file, lines.join(''));
   log.info(`the ${skipped.length} files and folders left out are listed in ${file}`);
+}
+
+/**
+ * A name or reason as one field of a tab-separated line: a backslash, a tab and the control
+ * characters printable escapes are written as escapes, so that every line splits in two at its
+ * one tab, whatever the file's name holds.
+ */
+function field(text: string): string {
+  return printable(text.replace(/\\/g, '\\\\')).replace(/\t/g, '\\t');
 }
 
 function stoppedBeforeTraining(log: Logger, iterations = 0): TrainResult {
