@@ -70,6 +70,10 @@ async function runTrain(argv: string[]): Promise<number> {
 }
 
 function savedConfig(runDir: string): TrainConfig {
+  if (!fs.existsSync(runDir)) {
+    throw new UserError(`--resume ${runDir}: no such folder; expected a run folder written by ` +
+      'infogan train', 2);
+  }
   if (!fs.existsSync(path.join(runDir, 'config.json'))) {
     throw new UserError(`--resume ${runDir}: no config.json there; expected a run folder ` +
       'written by infogan train', 2);
