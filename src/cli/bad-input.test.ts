@@ -476,6 +476,15 @@ describe(`${ROWS.length} bad inputs: the exit code and one line, no stack trace`
   });
 });
 
+describe('infogan --version', () => {
+  it("prints the package's version and exits 0", async () => {
+    const result = await runCli(['--version']);
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..',
+      'package.json'), 'utf8')) as { version: string };
+    assert.deepEqual([result.code, lines(result.stdout)], [0, [`infogan ${version}`]]);
+  });
+});
+
 function markdownTable(rows: Outcome[]): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const shorten = (text: string) => text.replaceAll(FX, '$FX').replaceAll(RUN, '$RUN')

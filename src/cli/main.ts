@@ -32,9 +32,16 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   evaluate: { summary: 'score what each code learned against labelled images', run: runEvaluate },
 };
 
+/** This package's version, from its package.json (dist/src/cli/ is three folders below it). */
+function packageVersion(): string {
+  const file = path.join(__dirname, '..', '..', '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return ['usage: infogan <command> [flags]   (infogan <command> --help for its flags)', '',
+  return ['usage: infogan <command> [flags]   (infogan <command> --help for its flags; ' +
+    'infogan --version)', '',
     'commands:', ...lines].join('\n');
 }
 
@@ -131,6 +138,10 @@ async function runEvaluate(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`infogan ${packageVersion()}\n`);
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     // Asked for, it is the output; missing a command, it is the error.
     (command ? process.stdout : process.stderr).write(usage() + '\n');
