@@ -290,6 +290,10 @@ describe('parseTrainArgs errors', () => {
       ['--categorical_cardinality', '10', '100000'],
       /^--categorical_cardinality 100000: at most 10000 values a code .*e\.g\. 10 10 10$/,
     ],
+    [
+      ['--categorical_cardinality', '10000', '10000', '10'],
+      /^--categorical_cardinality: 20010 values in all, at most 20000 \(each is an input/,
+    ],
   ];
 
   for (const [argv, expected] of cases) {

@@ -208,6 +208,13 @@ const MAX_SCALE_SIDE = 16384;
  */
 export const MAX_CATEGORICAL_VALUES = 10000;
 
+/**
+ * Values of all categorical codes together: each is an input column of the generator's first
+ * layer, so many codes near the limit above (100 of 10,000 made a 4 GB layer, before Adam's two
+ * copies) would fail far into the run with an allocation error rather than here.
+ */
+export const MAX_CATEGORICAL_TOTAL = 2 * MAX_CATEGORICAL_VALUES;
+
 type TrainFlag = FlagDef<TrainConfig>;
 
 const DATA_FLAGS: TrainFlag[] = [
@@ -658,6 +665,11 @@ export function validateTrainConfig(config: TrainConfig): void {
     usageError(`--categorical_cardinality ${tooLarge}: at most ${MAX_CATEGORICAL_VALUES} values ` +
       'a code (Q could not learn to tell more apart); for several codes give several numbers, ' +
       'e.g. 10 10 10');
+  }
+  const total = config.categoricalCardinality.reduce((sum, k) => sum + k, 0);
+  if (config.infogan && total > MAX_CATEGORICAL_TOTAL) {
+    usageError(`--categorical_cardinality: ${total} values in all, at most ` +
+      `${MAX_CATEGORICAL_TOTAL} (each is an input of the generator's first layer)`);
   }
   const scale = config.scale;
   if (scale && Math.max(scale.width, scale.height) > MAX_SCALE_SIDE) {
