@@ -273,7 +273,8 @@ describe('decoded-set cache', () => {
     const { set, log } = await load(settings);
     assert.equal(set.count, 12);
     assert.deepEqual(log.warnings,
-      [`could not write the data cache ${path.join(dir, name)}: a folder has its name`]);
+      [`could not write the data cache ${path.join(dir, name)}: a folder has its name (not made ` +
+        'by infogan, so left alone); remove it to cache this set']);
     assert.equal(log.lines.some((line) => line.startsWith('cache ')), false, 'one line, no more');
     assert.ok(fs.statSync(path.join(dir, name)).isDirectory(), 'the folder is left alone');
     assert.deepEqual(fs.readdirSync(dir), [name], 'no temporary file left');

@@ -236,7 +236,8 @@ export function writeCache(file: string, set: CachedSet, log: Logger): void {
   prefix.writeUInt32LE(checksum(header), 12);
   prefix.writeUInt32LE(checksum(pixels), 16);
   if (statOrUndefined(file)?.isDirectory()) {
-    log.warn(`could not write the data cache ${file}: a folder has its name`);
+    log.warn(`could not write the data cache ${file}: a folder has its name (not made by ` +
+      'infogan, so left alone); remove it to cache this set');
     return;
   }
   const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
