@@ -233,7 +233,7 @@ const ROWS: BadInput[] = [
   { what: 'resume: garbage manifest, newest checkpoint overwritten in the middle (falls back)',
     command: ['train', '--resume', '$RUN/resume-flip'], code: 0,
     warnings: [/^warning: \S+resume-flip\/checkpoints\/manifest\.json is damaged \(not valid JSON\); checking each checkpoint by its own checksum instead$/],
-    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(checksum mismatch\); falling back to the previous one$/ },
+    message: /^warning: checkpoint \S+step-000000008\.safetensors is unusable \(checksum mismatch\); renamed it to step-000000008\.safetensors\.damaged; falling back to the previous one$/ },
   { what: 'garbage manifest, every checkpoint overwritten in the middle',
     command: ['sample', '--run', '$RUN/all-flipped', '--out', '$RUN/s.png'], code: 1,
     message: /^infogan: no usable checkpoint in \S+: step-000000008\.safetensors checksum mismatch; step-000000004\.safetensors checksum mismatch; and \S+manifest\.json is damaged \(not valid JSON\)$/ },

@@ -79,6 +79,12 @@ const damagedWarning = (run: string) =>
 const fallbackWarning = (run: string, iteration: number) =>
   `checkpoint ${step(run, iteration)} is unusable (checksum mismatch); falling back to the ` +
   'previous one';
+/** The fallback warning of a training run, which also sets the damaged file aside. */
+const setAsideWarning = (run: string, iteration: number) =>
+  `checkpoint ${step(run, iteration)} is unusable (checksum mismatch); renamed it to ` +
+  `${path.basename(step(run, iteration))}.damaged; falling back to the previous one`;
+const iterations = (run: string) => JSON.parse(fs.readFileSync(manifest(run), 'utf8'))
+  .checkpoints.map((c: { iteration: number }) => c.iteration);
 
 describe('checkpoints with a damaged manifest', () => {
   it('skip a corrupted newest checkpoint by its own checksum, saying so once each', () => {
@@ -229,9 +235,61 @@ describe('resume through a damaged manifest', () => {
     assert.equal(result.iterations, 16);
     assert.ok(log.lines.some((line) =>
       line.startsWith(`resumed from ${step(config.out, 4)}: iteration 4,`)), log.lines.join('\n'));
-    assert.deepEqual(log.warnings, [damagedWarning(config.out), fallbackWarning(config.out, 8)]);
-    const listed = JSON.parse(fs.readFileSync(manifest(config.out), 'utf8'));
-    assert.deepEqual(listed.checkpoints.map((c: { iteration: number }) => c.iteration),
-      [8, 12, 16]);
+    assert.deepEqual(log.warnings, [damagedWarning(config.out), setAsideWarning(config.out, 8)]);
+    assert.deepEqual(iterations(config.out), [8, 12, 16]);
+    assert.ok(fs.existsSync(`${step(config.out, 8)}.damaged`));
   });
 });
+
+describe('a damaged checkpoint found by a training run', () => {
+  it('is set aside: never listed, kept in place of a good one, or taken as newest again',
+    async () => {
+      // As in the user trial: the newest (8) damaged, the resumed run checkpointing past it.
+      const config = { ...tinyConfig('set-aside'), checkpointEvery: 3 };
+      await train(config, new MemoryLogger());
+      assert.deepEqual(iterations(config.out), [3, 6, 8]);
+      corruptMiddle(step(config.out, 8));
+      const log = new MemoryLogger();
+      const result = await train({ ...config, resume: config.out, epochs: 2,
+        checkpointEvery: 100 }, log);
+      assert.equal(result.iterations, 16);
+      assert.deepEqual(log.warnings, [setAsideWarning(config.out, 8)]);
+      assert.deepEqual(iterations(config.out), [3, 6, 16]);
+      assert.deepEqual(fs.readdirSync(folder(config.out)).sort(), ['manifest.json',
+        'step-000000003.safetensors', 'step-000000006.safetensors',
+        'step-000000008.safetensors.damaged', 'step-000000016.safetensors']);
+      // With the newer checkpoint and the manifest gone, the folder's scan finds 6, not 8.
+      fs.rmSync(step(config.out, 16));
+      fs.rmSync(manifest(config.out));
+      const again = new MemoryLogger();
+      const loaded = loadCheckpoint(config.out, again);
+      for (const t of loaded.tensors.values()) t.dispose();
+      assert.equal(loaded.progress.iteration, 6);
+      assert.deepEqual(again.warnings, []);
+    });
+
+  it('is left where it is by read-only commands and by a resume into another folder',
+    async () => {
+      const run = savedRun('read-only', [4, 8]);
+      corruptMiddle(step(run, 8));
+      const before = snapshot(folder(run));
+      const log = new MemoryLogger();
+      const { model, iteration } = loadTrainedModel(run, log);
+      model.dispose();
+      assert.equal(iteration, 4);
+      assert.deepEqual(log.warnings, [fallbackWarning(run, 8)]);
+      assert.deepEqual(snapshot(folder(run)), before);
+      const other = path.join(temp.dir, 'read-only-elsewhere');
+      const resumed = new MemoryLogger();
+      await train({ ...tinyConfig('read-only'), resume: run, out: other,
+        logdir: path.join(other, 'tensorboard') }, resumed);
+      assert.deepEqual(resumed.warnings, [fallbackWarning(run, 8)]);
+      assert.deepEqual(snapshot(folder(run)), before);
+    });
+});
+
+/** Every file in `dir` with its bytes, base64. */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).sort().map((name) =>
+    [name, fs.readFileSync(path.join(dir, name)).toString('base64')]));
+}

@@ -6,6 +6,8 @@
  * its SHA-256. Each file also carries its own SHA-256 in its metadata, so that a damaged or missing
  * manifest never means trusting a file unchecked. Files and manifest are written atomically;
  * loading verifies the checksum and falls back to the previous good checkpoint with one warning.
+ * Training, which writes the folder, also sets a damaged file aside (step-*.safetensors.damaged),
+ * so that it is neither listed nor kept in place of a good one.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -144,12 +146,16 @@ export function saveCheckpoint(runDir: string, state: TrainingState, config: unk
     bytes: bytes.length });
   entries.sort((a, b) => a.iteration - b.iteration);
   const kept = entries.slice(Math.max(0, entries.length - keep));
-  writeFileAtomic(path.join(folder, 'manifest.json'),
-    JSON.stringify({ format: CHECKPOINT_FORMAT, checkpoints: kept }, null, 2) + '\n');
+  writeManifest(folder, kept);
   for (const old of entries.slice(0, entries.length - kept.length)) {
     fs.rmSync(path.join(folder, old.file), { force: true });
   }
   return path.join(folder, name);
+}
+
+function writeManifest(folder: string, checkpoints: ManifestEntry[]): void {
+  writeFileAtomic(path.join(folder, 'manifest.json'),
+    JSON.stringify({ format: CHECKPOINT_FORMAT, checkpoints }, null, 2) + '\n');
 }
 
 /**
@@ -257,14 +263,26 @@ export interface LoadedCheckpoint {
   optimizers: { generator: { step: number; lr: number }; discriminator: { step: number; lr: number } };
 }
 
+export interface LoadOptions {
+  /**
+   * Set each damaged checkpoint skipped aside (see setAsideDamaged). Only for training, which
+   * holds the run folder's lock and writes it; read-only commands leave the folder as it is.
+   * Default: false.
+   */
+  setAsideDamaged?: boolean;
+}
+
 /**
  * Reads the newest checkpoint that verifies (or the one at `iteration`), warning once for each
  * damaged one skipped, once for a damaged manifest, and once for a checkpoint used unchecked
- * (an older one that nothing can verify). Throws UserError when none is usable.
+ * (an older one that nothing can verify). With `setAsideDamaged`, the damaged ones skipped are
+ * taken out of the run once a usable one is found, each warning saying so. Throws UserError when
+ * none is usable.
  */
-export function loadCheckpoint(runDir: string, log: Logger, iteration?: number): LoadedCheckpoint {
+export function loadCheckpoint(runDir: string, log: Logger, iteration?: number,
+  options: LoadOptions = {}): LoadedCheckpoint {
   const folder = checkpointFolder(runDir);
-  const { manifest, damage } = readManifest(folder);
+  const { manifest, rebuilt, damage } = readManifest(folder);
   const listed = manifest.checkpoints;
   const candidates = listed.filter((e) => iteration === undefined || e.iteration === iteration)
     .reverse();
@@ -278,15 +296,18 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
           have.slice(-2).join(', ') : have.join(', ')}`), iteration === undefined ? 1 : 2);
   }
   const damaged = damage && `${path.join(folder, 'manifest.json')} is damaged (${damage})`;
-  const unusable: { file: string; reason: string }[] = [];
+  const unusable: { file: string; reason: string; damaged: boolean }[] = [];
   for (const entry of candidates) {
     const file = path.join(folder, entry.file);
     try {
       const { checkpoint, verified } = readCheckpointFile(file, entry.sha256);
       if (damaged) log.warn(`${damaged}; checking each checkpoint by its own checksum instead`);
+      const setAside = options.setAsideDamaged ? setAsideDamaged(folder,
+        unusable.filter((u) => u.damaged).map((u) => u.file), rebuilt ? undefined : manifest)
+        : new Map<string, string>();
       for (const skipped of unusable) {
         log.warn(`checkpoint ${skipped.file} is unusable (${skipped.reason}); ` +
-          'falling back to the previous one');
+          `${setAside.get(skipped.file) ?? ''}falling back to the previous one`);
       }
       if (!verified) {
         log.warn(`checkpoint ${file} cannot be verified (it carries no checksum and ` +
@@ -295,7 +316,8 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
       return checkpoint;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      unusable.push({ file, reason: code === 'ENOENT' ? 'missing' : (error as Error).message });
+      unusable.push({ file, reason: code === 'ENOENT' ? 'missing' : (error as Error).message,
+        damaged: error instanceof CheckpointDamage });
     }
   }
   // Warnings would promise a fallback that does not exist: one error names every problem.
@@ -305,6 +327,35 @@ export function loadCheckpoint(runDir: string, log: Logger, iteration?: number):
 }
 
 /**
+ * Takes damaged checkpoint files out of the run: first out of the manifest (when it is intact;
+ * a rebuilt one is written afresh from the files that verify at the next save), then renamed to
+ * `<name>.damaged`. Renamed rather than deleted: the user may want to look at what went wrong
+ * (a failing disk, a bad copy), and a name outside step-*.safetensors means no listing, no scan
+ * of the folder and no --keep_checkpoints slot can count it again, even once every newer
+ * checkpoint is gone. Returns, for each file, the words that the warning about it adds.
+ */
+function setAsideDamaged(folder: string, files: string[], intact?: Manifest): Map<string, string> {
+  const said = new Map<string, string>();
+  if (files.length === 0) return said;
+  const names = new Set(files.map((file) => path.basename(file)));
+  if (intact) writeManifest(folder, intact.checkpoints.filter((e) => !names.has(e.file)));
+  for (const file of files) {
+    try {
+      fs.renameSync(file, `${file}.damaged`);
+      said.set(file, `renamed it to ${path.basename(file)}.damaged; `);
+    } catch (error) {
+      // Left in place it is still skipped by its checksum each time: no reason to stop training.
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      said.set(file, `could not rename it to ${path.basename(file)}.damaged (${reason}); `);
+    }
+  }
+  return said;
+}
+
+/** A checkpoint whose bytes are wrong, as opposed to one that could not be read or is foreign. */
+class CheckpointDamage extends Error {}
+
+/**
  * Reads and checks one checkpoint file: against the manifest's checksum when it lists one, else
  * against the file's own; `verified` is false only for a file that has neither (older runs).
  */
@@ -312,8 +363,15 @@ function readCheckpointFile(file: string, expectedSha: string):
   { checkpoint: LoadedCheckpoint; verified: boolean } {
   const bytes = fs.readFileSync(file);
   const verified = expectedSha ? sha256(bytes) === expectedSha : matchesOwnChecksum(bytes);
-  if (verified === false) throw new Error('checksum mismatch');
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  if (verified === false) throw new CheckpointDamage('checksum mismatch');
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes, file);
+  } catch (error) {
+    // A file that matched a checksum holds what was written: failing to decode is no damage.
+    throw verified ? error : new CheckpointDamage((error as Error).message);
+  }
+  const { tensors, metadata } = decoded;
   try {
     if (metadata.format !== CHECKPOINT_FORMAT) {
       throw new Error(`format ${metadata.format ?? 'missing'}, expected ${CHECKPOINT_FORMAT}`);

@@ -325,7 +325,11 @@ function resume(state: TrainingState, config: TrainConfig, log: Logger): string 
     log.warn(`no checkpoint in ${checkpointFolder(config.resume!)} yet; starting from iteration 0`);
     return '';
   }
-  const checkpoint = loadCheckpoint(config.resume!, log);
+  // Damaged checkpoints are set aside only in the folder this run writes (and holds locked);
+  // a run resumed from another folder into a new --out leaves that one as it is.
+  const writesThere = path.resolve(config.resume!) === path.resolve(config.out);
+  const checkpoint = loadCheckpoint(config.resume!, log, undefined,
+    { setAsideDamaged: writesThere });
   try {
     restoreTrainingState(state, checkpoint);
   } catch (error) {
@@ -535,7 +539,7 @@ class DivergenceGuard {
       throw new UserError(`${trouble}; last good checkpoint: ${last} (${why})`);
     }
     this.rollbacks += 1;
-    const checkpoint = loadCheckpoint(config.out, log);
+    const checkpoint = loadCheckpoint(config.out, log, undefined, { setAsideDamaged: true });
     try {
       restoreTrainingState(state, checkpoint);
     } finally {
