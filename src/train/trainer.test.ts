@@ -391,14 +391,16 @@ describe('semi-supervised training (--labeled)', () => {
 });
 
 describe('resuming with fewer --epochs than done', () => {
-  it('is refused in one line, leaving config.json as it was', async () => {
+  it('is refused in one line, before the data is read, leaving config.json as it was', async () => {
     const config = smallRun('past-epochs', { epochs: 2, checkpointEvery: 1000 });
     await train(config, new MemoryLogger());
     const saved = fs.readFileSync(path.join(config.out, 'config.json'), 'utf8');
-    await assert.rejects(train({ ...config, epochs: 1, resume: config.out }, new MemoryLogger()),
+    const refused = new MemoryLogger();
+    await assert.rejects(train({ ...config, epochs: 1, resume: config.out }, refused),
       (error: unknown) => error instanceof UserError && error.exitCode === 2 &&
         error.message === `--epochs 1: ${config.out} has trained 2 epochs (iteration 16); ` +
           'give --epochs 3 or more to train on');
+    assert.deepEqual(refused.lines.filter((line) => line.startsWith('loaded ')), []);
     assert.equal(fs.readFileSync(path.join(config.out, 'config.json'), 'utf8'), saved);
     const log = new MemoryLogger();
     await train({ ...config, resume: config.out }, log);

@@ -25,7 +25,7 @@ import { claimNewFolder, lockRunFolder } from '../util/lock';
 import { UserError, formatDuration, printable, type Logger } from '../util/log';
 import {
   checkpointFolder, loadCheckpoint, newestCheckpoint, restoreTrainingState, saveCheckpoint,
-  type Progress, type TrainingState,
+  type LoadedCheckpoint, type Progress, type TrainingState,
 } from './checkpoint';
 import { partialGridLines, traversalGrids } from './grids';
 import { CONFIG_FORMAT, modelRecord } from './run';
@@ -224,7 +224,15 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
   let dataset: ImageDataset;
   let labeled: LabeledBatches | undefined;
   let state: TrainingState;
+  // The checkpoint is read and checked before the data, which may take minutes to decode: a run
+  // with no usable checkpoint, or told to train fewer epochs than it has, is refused at once.
+  let checkpoint: LoadedCheckpoint | undefined;
+  const releaseCheckpoint = () => {
+    for (const t of checkpoint?.tensors.values() ?? []) t.dispose();
+    checkpoint = undefined;
+  };
   try {
+    if (config.resume) checkpoint = resumePoint(config, log);
     const datasetOptions = {
       dataset: config.dataset, scale: config.scale, forceGrayscale: config.forceGrayscale,
       maxImages: config.maxImages, seed: config.seed, squash: config.squash,
@@ -246,6 +254,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
       { height: dataset.height, width: dataset.width, channels: dataset.channels });
   } catch (error) {
     // Refused before anything was written: leave no empty run folder behind.
+    releaseCheckpoint();
     dropEmpty();
     if (error instanceof LoadStopped) return stoppedBeforeTraining(log);
     throw error;
@@ -254,6 +263,7 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
   await new Promise((resolve) => setImmediate(resolve));
   if (hooks.shouldStop?.()) {
     // Stopped while the data loaded: nothing trained, so nothing written either.
+    releaseCheckpoint();
     disposeState(state);
     dropEmpty();
     return stoppedBeforeTraining(log, state.progress.iteration);
@@ -267,7 +277,12 @@ async function trainIn(config: TrainConfig, log: Logger, hooks: TrainHooks,
     log.info(`only ${dataset.count} images: if the grids turn to noise as the discriminator ` +
       `learns them by heart, train with --augment translation,cutout`);
   }
-  const resumedFrom = config.resume ? resume(state, config, log) : undefined;
+  let resumedFrom: string | undefined;
+  try {
+    if (config.resume) resumedFrom = checkpoint ? resume(state, checkpoint, config, log) : '';
+  } finally {
+    releaseCheckpoint();
+  }
   let events: EventWriter;
   try {
     // Opened first: a --logdir that cannot be written leaves no half-made run folder behind.
@@ -319,35 +334,45 @@ export function createTrainingState(config: TrainConfig,
 }
 
 /** Restores the newest checkpoint of the --resume run; returns its file ('' when none yet). */
-function resume(state: TrainingState, config: TrainConfig, log: Logger): string {
+/**
+ * The checkpoint a resumed run goes on from, checked, with its tensors (the caller disposes them);
+ * undefined when the run was killed before its first. Refuses --epochs below what it has trained.
+ */
+function resumePoint(config: TrainConfig, log: Logger): LoadedCheckpoint | undefined {
   if (newestCheckpoint(config.resume!) === undefined) {
     // Killed before its first checkpoint: nothing is lost by starting over.
     log.warn(`no checkpoint in ${checkpointFolder(config.resume!)} yet; starting from iteration 0`);
-    return '';
+    return undefined;
   }
   // Damaged checkpoints are set aside only in the folder this run writes (and holds locked);
   // a run resumed from another folder into a new --out leaves that one as it is.
   const writesThere = path.resolve(config.resume!) === path.resolve(config.out);
   const checkpoint = loadCheckpoint(config.resume!, log, undefined,
     { setAsideDamaged: writesThere });
-  try {
-    restoreTrainingState(state, checkpoint);
-  } catch (error) {
-    throw new UserError(`cannot resume from ${checkpoint.file}: ${(error as Error).message}; ` +
-      'it was written by a different architecture');
-  } finally {
-    for (const t of checkpoint.tensors.values()) t.dispose();
-  }
-  // Learning rates may change on resume; the command line (or saved config) wins.
-  state.generatorOptimizer.lr = config.generatorLr;
-  state.discriminatorOptimizer.lr = config.discriminatorLr;
-  const { iteration, epoch, batchInEpoch } = state.progress;
+  const { iteration, epoch, batchInEpoch } = checkpoint.progress;
   if (config.epochs < epoch || (config.epochs === epoch && batchInEpoch > 0)) {
+    for (const t of checkpoint.tensors.values()) t.dispose();
     const done = batchInEpoch > 0 ? `is partway through epoch ${epoch + 1}` :
       `has trained ${epoch} epochs`;
     throw new UserError(`--epochs ${config.epochs}: ${config.resume} ${done} (iteration ` +
       `${iteration}); give --epochs ${epoch + 1} or more to train on`, 2);
   }
+  return checkpoint;
+}
+
+/** Restores `checkpoint` into the fresh `state`; returns the file it came from. */
+function resume(state: TrainingState, checkpoint: LoadedCheckpoint, config: TrainConfig,
+  log: Logger): string {
+  try {
+    restoreTrainingState(state, checkpoint);
+  } catch (error) {
+    throw new UserError(`cannot resume from ${checkpoint.file}: ${(error as Error).message}; ` +
+      'it was written by a different architecture');
+  }
+  // Learning rates may change on resume; the command line (or saved config) wins.
+  state.generatorOptimizer.lr = config.generatorLr;
+  state.discriminatorOptimizer.lr = config.discriminatorLr;
+  const { iteration, epoch } = state.progress;
   if (config.epochs === epoch) {
     log.info(`${config.resume} has trained its ${epoch} epochs (iteration ${iteration}); give ` +
       `--epochs ${epoch + 1} or more to train on`);
